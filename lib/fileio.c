@@ -1,0 +1,1 @@
+typedef int mlv_placeholder_fileio; /* replaced by the real module */

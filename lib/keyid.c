@@ -1,0 +1,1 @@
+typedef int mlv_placeholder_keyid; /* replaced by the real module */

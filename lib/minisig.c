@@ -1,0 +1,1 @@
+typedef int mlv_placeholder_minisig; /* replaced by the real module */

@@ -1,0 +1,1 @@
+typedef int mlv_placeholder_passphrase; /* replaced by the real module */
