@@ -1,0 +1,22 @@
+/* What every `malyava` subcommand shares: messages, option values. */
+#ifndef MALYAVA_CLIENT_CLI_H
+#define MALYAVA_CLIENT_CLI_H
+
+#include <stddef.h>
+
+#include <malyava/payload.h>
+
+/* Prints "malyava: <message>\n" to stderr. */
+void mlv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Splits NAME=VALUE into a field (pointers into `arg`, which is modified).
+ * Prints the problem and returns -1 if NAME is not [a-z0-9_]{1,64}. */
+int mlv_cli_parse_field(char *arg, mlv_field *out);
+
+/* A media type for a file name's extension, or "application/octet-stream". */
+const char *mlv_cli_media_type(const char *name);
+
+/* The last path component, for use as an attachment name. */
+const char *mlv_cli_basename(const char *path);
+
+#endif

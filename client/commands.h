@@ -1,0 +1,13 @@
+/*
+ * The subcommands of `malyava`. Each takes the arguments after its own
+ * name (argv[0] is the subcommand) and returns the process exit status:
+ * 0 done, 1 failed, 2 usage error.
+ */
+#ifndef MALYAVA_CLIENT_COMMANDS_H
+#define MALYAVA_CLIENT_COMMANDS_H
+
+int mlv_cmd_seal(int argc, char **argv);
+int mlv_cmd_open(int argc, char **argv);
+int mlv_cmd_submit(int argc, char **argv);
+
+#endif

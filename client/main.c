@@ -1,0 +1,58 @@
+/*
+ * malyava: the editors' tool. This file only dispatches; each subcommand
+ * lives in its own file (commands.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "commands.h"
+
+#ifndef MALYAVA_VERSION
+#define MALYAVA_VERSION "unknown"
+#endif
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    { "seal", mlv_cmd_seal, "seal a message and files to the editors of a manifest" },
+    { "open", mlv_cmd_open, "decrypt an envelope with an editor key into a directory" },
+    { "submit", mlv_cmd_submit, "seal and upload to a Malyava drop-box, resuming on failure" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: malyava COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`malyava COMMAND --help` shows a command's options; man malyava has the rest.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("malyava %s\n", MALYAVA_VERSION);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "malyava: libsodium failed to initialise; check that the system has a working random source\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "malyava: unknown command '%s'; run `malyava --help` for the list\n", argv[1]);
+    return 2;
+}
