@@ -1,1 +1,548 @@
-typedef int mlv_placeholder_envelope; /* replaced by the real module */
+/*
+ * The envelope's encrypted stream (docs/FORMAT.md §1).
+ *
+ * Sealing: a random file key is sealed to each recipient; sub-keys for
+ * the payload and the header MAC are derived from it; the plaintext is cut
+ * into 64 KiB secretstream messages, the last tagged FINAL.
+ *
+ * Opening checks, in this order, and touches nothing further until each
+ * check passes: structure of the header, a stanza for one of our keys,
+ * that stanza's seal, the header MAC (constant time), then every chunk.
+ * A chunk is only known not to be the last once more bytes follow it, so
+ * the opener holds one full chunk back until then.
+ */
+#include <malyava/envelope.h>
+
+#include <string.h>
+
+#include <sodium.h>
+
+#define FILE_KEY_BYTES 32u
+#define KDF_CONTEXT "MLVENV01"
+#define KDF_ID_PAYLOAD 1u
+#define KDF_ID_MAC 2u
+
+_Static_assert(MLV_ENV_STANZA_BODY_BYTES == crypto_box_SEALBYTES + FILE_KEY_BYTES, "stanza body size");
+_Static_assert(MLV_ENV_STREAM_HEADER_BYTES == crypto_secretstream_xchacha20poly1305_HEADERBYTES, "stream header");
+_Static_assert(MLV_ENV_CHUNK_OVERHEAD == crypto_secretstream_xchacha20poly1305_ABYTES, "chunk overhead");
+_Static_assert(FILE_KEY_BYTES == crypto_kdf_KEYBYTES, "file key is a kdf key");
+_Static_assert(MLV_MAX_RECIPIENTS <= 255u, "recipient count fits one byte");
+
+const char *mlv_env_strerror(mlv_env_status status)
+{
+    switch (status) {
+    case MLV_ENV_OK: return "success";
+    case MLV_ENV_NEED_MORE: return "the envelope header is incomplete; more bytes are needed";
+    case MLV_ENV_ERR_MALFORMED:
+        return "not a valid Malyava envelope (bad structure); it was not made by a Malyava sealer or was damaged";
+    case MLV_ENV_ERR_VERSION:
+        return "the envelope uses a format version this program does not read; update Malyava";
+    case MLV_ENV_ERR_NOT_FOR_ME:
+        return "the envelope is not addressed to any of the given keys; try another editor key (retired keys too)";
+    case MLV_ENV_ERR_TAMPERED:
+        return "the envelope failed authentication: it was altered or damaged; do not trust any part of it";
+    case MLV_ENV_ERR_TRUNCATED:
+        return "the envelope is cut short: its end is missing; fetch or copy it again";
+    case MLV_ENV_ERR_TRAILING:
+        return "the envelope has extra bytes after its end; it was altered or two files were joined";
+    case MLV_ENV_ERR_LIMIT: return "the envelope exceeds a limit of this program (too many recipients or too large)";
+    case MLV_ENV_ERR_USAGE: return "internal error: the envelope functions were called wrongly";
+    case MLV_ENV_ERR_INPUT_CHANGED:
+        return "a file changed while it was being sealed; seal again when nothing is writing to it";
+    case MLV_ENV_ERR_SYSTEM: return "out of memory, or the output could not be written";
+    }
+    return "unknown envelope error";
+}
+
+void mlv_env_receipt_to_string(char out[MLV_RECEIPT_STR_BYTES], const uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    static const char hexdigits[] = "0123456789abcdef";
+    size_t pos = 0;
+
+    for (size_t i = 0; i < MLV_RECEIPT_BYTES; i++) {
+        if (i > 0 && i % 2u == 0)
+            out[pos++] = '-';
+        out[pos++] = hexdigits[receipt[i] >> 4];
+        out[pos++] = hexdigits[receipt[i] & 0x0f];
+    }
+    out[pos] = '\0';
+}
+
+/* ---- header structure ---------------------------------------------------- */
+
+mlv_env_status mlv_env_header_parse(const uint8_t *buf, size_t len, mlv_env_header *out)
+{
+    size_t n, need;
+
+    memset(out, 0, sizeof *out);
+    if (len == 0)
+        return MLV_ENV_NEED_MORE;
+    /* Decide as early as the bytes allow: a server refuses on the first packet. */
+    if (memcmp(buf, MLV_ENV_MAGIC, len < MLV_ENV_MAGIC_BYTES ? len : MLV_ENV_MAGIC_BYTES) != 0)
+        return MLV_ENV_ERR_MALFORMED;
+    if (len < MLV_ENV_MAGIC_BYTES + 1u)
+        return MLV_ENV_NEED_MORE;
+    if (buf[7] != MLV_ENV_VERSION)
+        return MLV_ENV_ERR_VERSION;
+    if (len < 9u)
+        return MLV_ENV_NEED_MORE;
+    if ((buf[8] & (uint8_t)~MLV_ENV_FLAG_SERVER_SEALED) != 0)
+        return MLV_ENV_ERR_MALFORMED;
+    if (len < MLV_ENV_FIXED_BYTES)
+        return MLV_ENV_NEED_MORE;
+    n = buf[9];
+    if (n == 0)
+        return MLV_ENV_ERR_MALFORMED;
+    if (n > MLV_MAX_RECIPIENTS)
+        return MLV_ENV_ERR_LIMIT;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *s = buf + MLV_ENV_FIXED_BYTES + i * MLV_ENV_STANZA_BYTES;
+        size_t have = len - MLV_ENV_FIXED_BYTES;
+        size_t at = i * MLV_ENV_STANZA_BYTES;
+
+        if (have <= at)
+            break;
+        have -= at;
+        if (s[0] != MLV_ENV_STANZA_X25519)
+            return MLV_ENV_ERR_MALFORMED;
+        if (have < 1u + MLV_KEY_ID_BYTES)
+            break;
+        for (size_t j = 0; j < i; j++) {
+            if (memcmp(out->key_ids[j], s + 1, MLV_KEY_ID_BYTES) == 0)
+                return MLV_ENV_ERR_MALFORMED;
+        }
+        memcpy(out->key_ids[i], s + 1, MLV_KEY_ID_BYTES);
+        if (have < 1u + MLV_KEY_ID_BYTES + 2u)
+            break;
+        if ((size_t)s[9] + ((size_t)s[10] << 8) != MLV_ENV_STANZA_BODY_BYTES)
+            return MLV_ENV_ERR_MALFORMED;
+    }
+    need = MLV_ENV_HEADER_BYTES(n);
+    if (len < need) {
+        memset(out, 0, sizeof *out);
+        return MLV_ENV_NEED_MORE;
+    }
+    out->version = buf[7];
+    out->flags = buf[8];
+    out->nrecipients = (uint32_t)n;
+    out->header_bytes = need;
+    return MLV_ENV_OK;
+}
+
+static void derive_keys(uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES],
+                        uint8_t mac_key[crypto_generichash_KEYBYTES], const uint8_t file_key[FILE_KEY_BYTES])
+{
+    crypto_kdf_derive_from_key(payload_key, crypto_secretstream_xchacha20poly1305_KEYBYTES, KDF_ID_PAYLOAD,
+                               KDF_CONTEXT, file_key);
+    crypto_kdf_derive_from_key(mac_key, crypto_generichash_KEYBYTES, KDF_ID_MAC, KDF_CONTEXT, file_key);
+}
+
+static void header_mac(uint8_t mac[MLV_ENV_MAC_BYTES], const uint8_t *header, size_t covered,
+                       const uint8_t mac_key[crypto_generichash_KEYBYTES])
+{
+    crypto_generichash(mac, MLV_ENV_MAC_BYTES, header, covered, mac_key, crypto_generichash_KEYBYTES);
+}
+
+/* ---- sealing ------------------------------------------------------------- */
+
+struct mlv_env_sealer {
+    crypto_secretstream_xchacha20poly1305_state stream;
+    crypto_generichash_state receipt;
+    mlv_env_write_fn write;
+    void *write_ctx;
+    mlv_env_status status; /* sticky */
+    int finished;
+    size_t fill;
+    uint8_t plain[MLV_CHUNK_BYTES];
+    uint8_t cipher[MLV_ENV_CHUNK_CT_BYTES];
+    uint8_t header[MLV_ENV_MAX_HEADER_BYTES];
+};
+
+static mlv_env_status seal_emit(mlv_env_sealer *s, const uint8_t *plain, size_t len, unsigned char tag)
+{
+    unsigned long long clen = 0;
+
+    crypto_secretstream_xchacha20poly1305_push(&s->stream, s->cipher, &clen, plain, len, NULL, 0, tag);
+    crypto_generichash_update(&s->receipt, s->cipher, (size_t)clen);
+    if (s->write(s->write_ctx, s->cipher, (size_t)clen) != 0)
+        return s->status = MLV_ENV_ERR_SYSTEM;
+    return MLV_ENV_OK;
+}
+
+mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *recipients, size_t n,
+                                uint8_t flags, mlv_env_write_fn write, void *write_ctx)
+{
+    uint8_t file_key[FILE_KEY_BYTES], mac_key[crypto_generichash_KEYBYTES];
+    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], id[MLV_KEY_ID_BYTES];
+    mlv_env_sealer *s = NULL;
+    mlv_env_status status = MLV_ENV_ERR_USAGE;
+    uint8_t *p;
+    size_t header_len;
+
+    *out = NULL;
+    if (recipients == NULL || write == NULL || n == 0 || (flags & (uint8_t)~MLV_ENV_FLAG_SERVER_SEALED) != 0)
+        return MLV_ENV_ERR_USAGE;
+    if (n > MLV_MAX_RECIPIENTS)
+        return MLV_ENV_ERR_LIMIT;
+    for (size_t i = 0; i < n; i++) {
+        /* An id that does not belong to its key would send a file key nowhere. */
+        mlv_keyid_compute(id, recipients[i].pk, MLV_BOX_PUBLIC_BYTES);
+        if (memcmp(id, recipients[i].id, MLV_KEY_ID_BYTES) != 0)
+            return MLV_ENV_ERR_USAGE;
+        for (size_t j = 0; j < i; j++) {
+            if (memcmp(recipients[i].id, recipients[j].id, MLV_KEY_ID_BYTES) == 0)
+                return MLV_ENV_ERR_MALFORMED;
+        }
+    }
+    s = sodium_malloc(sizeof *s);
+    if (s == NULL)
+        return MLV_ENV_ERR_SYSTEM;
+    memset(s, 0, sizeof *s);
+    s->write = write;
+    s->write_ctx = write_ctx;
+    crypto_generichash_init(&s->receipt, NULL, 0, MLV_RECEIPT_BYTES);
+
+    /* Random draws in this order (docs/FORMAT.md §1.5): file key, each
+     * stanza's ephemeral key, the stream header. */
+    randombytes_buf(file_key, sizeof file_key);
+    derive_keys(payload_key, mac_key, file_key);
+    p = s->header;
+    memcpy(p, MLV_ENV_MAGIC, MLV_ENV_MAGIC_BYTES);
+    p[7] = MLV_ENV_VERSION;
+    p[8] = flags;
+    p[9] = (uint8_t)n;
+    p += MLV_ENV_FIXED_BYTES;
+    for (size_t i = 0; i < n; i++) {
+        p[0] = MLV_ENV_STANZA_X25519;
+        memcpy(p + 1, recipients[i].id, MLV_KEY_ID_BYTES);
+        p[9] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES & 0xffu);
+        p[10] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES >> 8);
+        if (crypto_box_seal(p + 11, file_key, sizeof file_key, recipients[i].pk) != 0) {
+            status = MLV_ENV_ERR_USAGE; /* not a valid X25519 public key */
+            goto out;
+        }
+        p += MLV_ENV_STANZA_BYTES;
+    }
+    crypto_secretstream_xchacha20poly1305_init_push(&s->stream, p, payload_key);
+    p += MLV_ENV_STREAM_HEADER_BYTES;
+    header_len = MLV_ENV_HEADER_BYTES(n);
+    header_mac(p, s->header, header_len - MLV_ENV_MAC_BYTES, mac_key);
+    crypto_generichash_update(&s->receipt, s->header, header_len);
+    if (write(write_ctx, s->header, header_len) != 0) {
+        status = MLV_ENV_ERR_SYSTEM;
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+    status = MLV_ENV_OK;
+out:
+    sodium_memzero(file_key, sizeof file_key);
+    sodium_memzero(payload_key, sizeof payload_key);
+    sodium_memzero(mac_key, sizeof mac_key);
+    mlv_env_seal_free(s);
+    return status;
+}
+
+mlv_env_status mlv_env_seal_push(mlv_env_sealer *s, const uint8_t *plaintext, size_t len)
+{
+    if (s == NULL || (plaintext == NULL && len > 0))
+        return MLV_ENV_ERR_USAGE;
+    if (s->status != MLV_ENV_OK)
+        return s->status;
+    if (s->finished)
+        return s->status = MLV_ENV_ERR_USAGE;
+    while (len > 0) {
+        size_t take;
+
+        /* A full buffer is not the last chunk: more bytes are here. */
+        if (s->fill == MLV_CHUNK_BYTES) {
+            if (seal_emit(s, s->plain, s->fill, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) != MLV_ENV_OK)
+                return s->status;
+            s->fill = 0;
+        }
+        /* Whole chunks with bytes after them skip the copy. */
+        if (s->fill == 0 && len > MLV_CHUNK_BYTES) {
+            if (seal_emit(s, plaintext, MLV_CHUNK_BYTES, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) !=
+                MLV_ENV_OK)
+                return s->status;
+            plaintext += MLV_CHUNK_BYTES;
+            len -= MLV_CHUNK_BYTES;
+            continue;
+        }
+        take = MLV_CHUNK_BYTES - s->fill;
+        if (take > len)
+            take = len;
+        memcpy(s->plain + s->fill, plaintext, take);
+        s->fill += take;
+        plaintext += take;
+        len -= take;
+    }
+    return MLV_ENV_OK;
+}
+
+mlv_env_status mlv_env_seal_finish(mlv_env_sealer *s, uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    if (s == NULL || receipt == NULL)
+        return MLV_ENV_ERR_USAGE;
+    if (s->status != MLV_ENV_OK)
+        return s->status;
+    if (s->finished)
+        return s->status = MLV_ENV_ERR_USAGE;
+    if (seal_emit(s, s->plain, s->fill, crypto_secretstream_xchacha20poly1305_TAG_FINAL) != MLV_ENV_OK)
+        return s->status;
+    s->finished = 1;
+    crypto_generichash_final(&s->receipt, receipt, MLV_RECEIPT_BYTES);
+    return MLV_ENV_OK;
+}
+
+void mlv_env_seal_free(mlv_env_sealer *s)
+{
+    /* sodium_free wipes the whole allocation: stream state and plaintext. */
+    if (s != NULL)
+        sodium_free(s);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+struct mlv_env_opener {
+    crypto_secretstream_xchacha20poly1305_state stream;
+    crypto_generichash_state receipt;
+    uint8_t file_key[FILE_KEY_BYTES];
+    const mlv_box_keypair *const *keys;
+    size_t nkeys;
+    int key_index;
+    mlv_env_write_fn write;
+    void *write_ctx;
+    mlv_env_status status; /* sticky */
+    int unlocked;          /* header authenticated */
+    int final_seen;
+    mlv_env_header header;
+    size_t header_fill;
+    size_t cipher_fill;
+    uint8_t header_buf[MLV_ENV_MAX_HEADER_BYTES];
+    uint8_t cipher[MLV_ENV_CHUNK_CT_BYTES];
+    uint8_t plain[MLV_CHUNK_BYTES];
+};
+
+mlv_env_status mlv_env_open_new(mlv_env_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
+                                mlv_env_write_fn write, void *write_ctx)
+{
+    mlv_env_opener *o;
+
+    *out = NULL;
+    if (keys == NULL || nkeys == 0 || write == NULL)
+        return MLV_ENV_ERR_USAGE;
+    for (size_t i = 0; i < nkeys; i++) {
+        if (keys[i] == NULL)
+            return MLV_ENV_ERR_USAGE;
+    }
+    o = sodium_malloc(sizeof *o);
+    if (o == NULL)
+        return MLV_ENV_ERR_SYSTEM;
+    memset(o, 0, sizeof *o);
+    o->keys = keys;
+    o->nkeys = nkeys;
+    o->key_index = -1;
+    o->write = write;
+    o->write_ctx = write_ctx;
+    crypto_generichash_init(&o->receipt, NULL, 0, MLV_RECEIPT_BYTES);
+    *out = o;
+    return MLV_ENV_OK;
+}
+
+/* The header is complete: find our stanza, check the MAC, start the stream. */
+static mlv_env_status open_unlock(mlv_env_opener *o)
+{
+    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], mac_key[crypto_generichash_KEYBYTES];
+    uint8_t mac[MLV_ENV_MAC_BYTES];
+    const uint8_t *stream_header;
+    mlv_env_status status = MLV_ENV_ERR_NOT_FOR_ME;
+    size_t covered = o->header.header_bytes - MLV_ENV_MAC_BYTES;
+
+    for (size_t i = 0; i < o->header.nrecipients && o->key_index < 0; i++) {
+        const uint8_t *stanza = o->header_buf + MLV_ENV_FIXED_BYTES + i * MLV_ENV_STANZA_BYTES;
+
+        for (size_t k = 0; k < o->nkeys; k++) {
+            if (memcmp(stanza + 1, o->keys[k]->id, MLV_KEY_ID_BYTES) != 0)
+                continue;
+            if (crypto_box_seal_open(o->file_key, stanza + 11, MLV_ENV_STANZA_BODY_BYTES, o->keys[k]->pk,
+                                     o->keys[k]->sk) != 0) {
+                status = MLV_ENV_ERR_TAMPERED;
+                goto out;
+            }
+            o->key_index = (int)k;
+            break;
+        }
+    }
+    if (o->key_index < 0)
+        goto out;
+    derive_keys(payload_key, mac_key, o->file_key);
+    header_mac(mac, o->header_buf, covered, mac_key);
+    if (crypto_verify_32(mac, o->header_buf + covered) != 0) {
+        status = MLV_ENV_ERR_TAMPERED;
+        goto out;
+    }
+    stream_header = o->header_buf + covered - MLV_ENV_STREAM_HEADER_BYTES;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&o->stream, stream_header, payload_key) != 0) {
+        status = MLV_ENV_ERR_TAMPERED;
+        goto out;
+    }
+    o->unlocked = 1;
+    status = MLV_ENV_OK;
+out:
+    if (status != MLV_ENV_OK) {
+        o->key_index = -1;
+        sodium_memzero(o->file_key, sizeof o->file_key);
+    }
+    sodium_memzero(payload_key, sizeof payload_key);
+    sodium_memzero(mac_key, sizeof mac_key);
+    return status;
+}
+
+/* Decrypts one chunk. `is_last` says no byte follows it. */
+static mlv_env_status open_chunk(mlv_env_opener *o, const uint8_t *cipher, size_t len, int is_last)
+{
+    unsigned long long plen = 0;
+    unsigned char tag = 0;
+
+    if (len < MLV_ENV_CHUNK_OVERHEAD)
+        return MLV_ENV_ERR_TRUNCATED;
+    if (crypto_secretstream_xchacha20poly1305_pull(&o->stream, o->plain, &plen, &tag, cipher, len, NULL, 0) != 0)
+        return MLV_ENV_ERR_TAMPERED;
+    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+        if (!is_last)
+            return MLV_ENV_ERR_TRAILING;
+        o->final_seen = 1;
+    } else if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) {
+        return MLV_ENV_ERR_TAMPERED; /* our sealer never rekeys or pushes */
+    } else if (is_last) {
+        /* A full chunk without FINAL at the end: the rest was cut off. A
+         * short one could only come from a forged stream. */
+        return len == MLV_ENV_CHUNK_CT_BYTES ? MLV_ENV_ERR_TRUNCATED : MLV_ENV_ERR_TAMPERED;
+    } else if (len != MLV_ENV_CHUNK_CT_BYTES) {
+        return MLV_ENV_ERR_TAMPERED;
+    }
+    if (plen > 0 && o->write(o->write_ctx, o->plain, (size_t)plen) != 0)
+        return MLV_ENV_ERR_SYSTEM;
+    return MLV_ENV_OK;
+}
+
+static mlv_env_status open_fail(mlv_env_opener *o, mlv_env_status status)
+{
+    o->status = status;
+    sodium_memzero(o->plain, sizeof o->plain);
+    return status;
+}
+
+mlv_env_status mlv_env_open_feed(mlv_env_opener *o, const uint8_t *in, size_t len)
+{
+    mlv_env_status st;
+
+    if (o == NULL || (in == NULL && len > 0))
+        return MLV_ENV_ERR_USAGE;
+    if (o->status != MLV_ENV_OK)
+        return o->status;
+    if (len == 0)
+        return MLV_ENV_OK;
+    if (o->final_seen)
+        return open_fail(o, MLV_ENV_ERR_TRAILING);
+    crypto_generichash_update(&o->receipt, in, len);
+
+    while (!o->unlocked && len > 0) {
+        /* Take only what the header can still need, then re-parse: the
+         * fixed part first, then exactly the stanzas it announces (a bad
+         * count has already been refused by the parser). */
+        size_t take = o->header_fill < MLV_ENV_FIXED_BYTES
+                          ? MLV_ENV_FIXED_BYTES - o->header_fill
+                          : MLV_ENV_HEADER_BYTES((size_t)o->header_buf[9]) - o->header_fill;
+
+        if (take > len)
+            take = len;
+        memcpy(o->header_buf + o->header_fill, in, take);
+        o->header_fill += take;
+        in += take;
+        len -= take;
+        st = mlv_env_header_parse(o->header_buf, o->header_fill, &o->header);
+        if (st == MLV_ENV_NEED_MORE)
+            continue;
+        if (st != MLV_ENV_OK)
+            return open_fail(o, st);
+        st = open_unlock(o);
+        if (st != MLV_ENV_OK)
+            return open_fail(o, st);
+    }
+
+    while (len > 0) {
+        size_t take;
+
+        if (o->cipher_fill == MLV_ENV_CHUNK_CT_BYTES) {
+            st = open_chunk(o, o->cipher, o->cipher_fill, 0);
+            if (st != MLV_ENV_OK)
+                return open_fail(o, st);
+            o->cipher_fill = 0;
+        }
+        if (o->final_seen)
+            return open_fail(o, MLV_ENV_ERR_TRAILING);
+        /* Whole chunks with bytes after them are opened in place. */
+        if (o->cipher_fill == 0 && len > MLV_ENV_CHUNK_CT_BYTES) {
+            st = open_chunk(o, in, MLV_ENV_CHUNK_CT_BYTES, 0);
+            if (st != MLV_ENV_OK)
+                return open_fail(o, st);
+            in += MLV_ENV_CHUNK_CT_BYTES;
+            len -= MLV_ENV_CHUNK_CT_BYTES;
+            continue;
+        }
+        take = MLV_ENV_CHUNK_CT_BYTES - o->cipher_fill;
+        if (take > len)
+            take = len;
+        memcpy(o->cipher + o->cipher_fill, in, take);
+        o->cipher_fill += take;
+        in += take;
+        len -= take;
+    }
+    return MLV_ENV_OK;
+}
+
+mlv_env_status mlv_env_open_finish(mlv_env_opener *o, uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    mlv_env_status st;
+
+    if (o == NULL || receipt == NULL)
+        return MLV_ENV_ERR_USAGE;
+    if (o->status != MLV_ENV_OK)
+        return o->status;
+    if (!o->unlocked)
+        return open_fail(o, MLV_ENV_ERR_TRUNCATED);
+    if (!o->final_seen) {
+        if (o->cipher_fill == 0)
+            return open_fail(o, MLV_ENV_ERR_TRUNCATED);
+        st = open_chunk(o, o->cipher, o->cipher_fill, 1);
+        if (st != MLV_ENV_OK)
+            return open_fail(o, st);
+        o->cipher_fill = 0;
+    }
+    crypto_generichash_final(&o->receipt, receipt, MLV_RECEIPT_BYTES);
+    o->status = MLV_ENV_ERR_USAGE; /* finished: no more feeding */
+    return MLV_ENV_OK;
+}
+
+const mlv_env_header *mlv_env_open_header(const mlv_env_opener *o)
+{
+    return o != NULL && o->unlocked ? &o->header : NULL;
+}
+
+int mlv_env_open_key_index(const mlv_env_opener *o)
+{
+    return o != NULL && o->unlocked ? o->key_index : -1;
+}
+
+const uint8_t *mlv_env_open_file_key(const mlv_env_opener *o)
+{
+    return o != NULL && o->unlocked ? o->file_key : NULL;
+}
+
+void mlv_env_open_free(mlv_env_opener *o)
+{
+    if (o != NULL)
+        sodium_free(o);
+}

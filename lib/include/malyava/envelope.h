@@ -47,6 +47,7 @@ typedef enum mlv_env_status {
     MLV_ENV_ERR_TRAILING,   /* bytes after the FINAL chunk */
     MLV_ENV_ERR_LIMIT,      /* a count or size over limits.h */
     MLV_ENV_ERR_USAGE,      /* API misuse: bad arguments or call order */
+    MLV_ENV_ERR_INPUT_CHANGED, /* sealing: a file's bytes differ from its declared length or digest */
     MLV_ENV_ERR_SYSTEM      /* out of memory, or the write callback failed */
 } mlv_env_status;
 

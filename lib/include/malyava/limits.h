@@ -70,6 +70,11 @@
  * config): nothing legitimate comes near this. */
 #define MLV_MAX_SMALL_FILE_BYTES (64u * 1024u)
 
+/* A comment line of a minisign key or signature file, prefix excluded.
+ * minisign's own reader stops the untrusted comment at 1024 bytes; ours
+ * are under 100, so anything longer is not a file we wrote. */
+#define MLV_MAX_MINISIG_COMMENT_BYTES 1024u
+
 /* ---- manifest ---------------------------------------------------------- */
 
 /* Editor keys in one manifest; equal to what an envelope can carry. */
@@ -81,5 +86,155 @@
 
 /* Default validity when `manifest sign` is given none. */
 #define MLV_DEFAULT_MANIFEST_DAYS 90u
+
+/* ---- server ------------------------------------------------------------ */
+/* malyava-dropbox. Values named DEFAULT are configurable (config file and
+ * flags) within [MIN, MAX]; the others are fixed. The server sits behind a
+ * Tor onion service where every client is 127.0.0.1, so all limits are
+ * global, never per address. */
+
+/* One submission (a whole envelope). 2 GiB carries a long phone video; the
+ * cap keeps one upload from taking the disk and stays far under
+ * MLV_MAX_PAYLOAD_BYTES. */
+#define MLV_SRV_DEFAULT_MAX_SUBMISSION_BYTES (2ull * 1024u * 1024u * 1024u)
+#define MLV_SRV_MAX_MAX_SUBMISSION_BYTES MLV_MAX_PAYLOAD_BYTES
+
+/* Below 64 KiB not even a short text testimony fits once padded. */
+#define MLV_SRV_MIN_MAX_SUBMISSION_BYTES (64u * 1024u)
+
+/* Disk quota for pending reservations (their declared lengths) plus stored
+ * envelopes: uploads are refused with 507 before the volume fills. */
+#define MLV_SRV_DEFAULT_MAX_DISK_BYTES (64ull * 1024u * 1024u * 1024u)
+#define MLV_SRV_MIN_MAX_DISK_BYTES (1024u * 1024u)
+
+/* Largest byte count any setting takes: far above any disk a drop-box has,
+ * far below UINT64_MAX, so sums of reservations never overflow. */
+#define MLV_SRV_MAX_BYTES_SETTING (1024ull * 1024u * 1024u * 1024u * 1024u)
+
+/* Free space left on the volume whatever the quota says, so SQLite, the
+ * journal and the system keep working when other data shares the disk. */
+#define MLV_SRV_DEFAULT_MIN_FREE_BYTES (1024ull * 1024u * 1024u)
+
+/* Uploads created but not finished. Each holds a reservation and a file;
+ * the cap stops a flood of POSTs from reserving the whole quota cheaply. */
+#define MLV_SRV_DEFAULT_MAX_PENDING_UPLOADS 256u
+#define MLV_SRV_MAX_MAX_PENDING_UPLOADS 100000u
+
+/* Simultaneous connections. At most 128 KiB each (MHD's pool and our
+ * request state), so the default bounds the server near 32 MiB. */
+#define MLV_SRV_DEFAULT_MAX_CONNECTIONS 256u
+#define MLV_SRV_MAX_MAX_CONNECTIONS 4096u
+
+/* Seconds a connection may stay silent. Tor circuits add seconds of latency
+ * and phones stall; two minutes rides that out while slow-loris clients
+ * are still shed. */
+#define MLV_SRV_DEFAULT_TIMEOUT_SECONDS 120u
+#define MLV_SRV_MIN_TIMEOUT_SECONDS 5u
+#define MLV_SRV_MAX_TIMEOUT_SECONDS 3600u
+
+/* Hours an unfinished upload lives after its last progress. A day lets a
+ * source on a jammed link come back later; the hour is also the precision
+ * at which the expiry is stored. */
+#define MLV_SRV_DEFAULT_UPLOAD_EXPIRY_HOURS 24u
+#define MLV_SRV_MAX_UPLOAD_EXPIRY_HOURS (30u * 24u)
+
+/* Days envelopes sealed to the previous manifest are still taken after a
+ * rotation: a source may have loaded the page (and the old manifest) just
+ * before. 0 refuses them at once, which is what a compromised key needs. */
+#define MLV_SRV_DEFAULT_MANIFEST_GRACE_DAYS 7u
+#define MLV_SRV_MAX_MANIFEST_GRACE_DAYS 90u
+
+/* Threads serving connections (epoll each). A few cover fsync and disk
+ * waits on a small host; more only add memory. */
+#define MLV_SRV_DEFAULT_THREADS 4u
+#define MLV_SRV_MAX_THREADS 64u
+
+/* Memory libmicrohttpd may use per connection for the request line,
+ * headers and read buffer. Bodies are streamed out of it, so it never
+ * grows with the upload. */
+#define MLV_SRV_CONNECTION_MEMORY_BYTES (32u * 1024u)
+
+/* The longest URL a route uses is 48 bytes; anything far longer is a probe. */
+#define MLV_SRV_MAX_URL_BYTES 256u
+
+/* Request headers: a browser sends about 15 in under 2 KiB. */
+#define MLV_SRV_MAX_HEADERS 48u
+#define MLV_SRV_MAX_HEADER_BYTES (8u * 1024u)
+
+/* tus Upload-Metadata pairs: generic clients send two or three (ours none);
+ * the cap bounds the duplicate-key check. */
+#define MLV_SRV_MAX_METADATA_PAIRS 32u
+
+/* During a long PATCH the offset is made durable (fdatasync, then a
+ * committed row) this often, so a crash loses at most this much. */
+#define MLV_SRV_COMMIT_EVERY_BYTES (4u * 1024u * 1024u)
+
+/* libmicrohttpd cannot answer before the body is read, so after an error
+ * found mid-body the rest is read and dropped to deliver the message; past
+ * this the connection is closed instead of wasting the source's link. */
+#define MLV_SRV_DRAIN_MAX_BYTES (4u * 1024u * 1024u)
+
+/* Retry-After for 503 answers (too many pending uploads, expired manifest). */
+#define MLV_SRV_RETRY_AFTER_SECONDS 600u
+
+/* How often the running server drops expired uploads. */
+#define MLV_SRV_SWEEP_SECONDS 300u
+
+/* The editor export token: 256 bits, so guessing is hopeless and a fast
+ * hash (BLAKE2b-256) is enough to store it. */
+#define MLV_SRV_EXPORT_TOKEN_BYTES 32u
+
+/* Milliseconds to wait for another process (install-manifest, stats) that
+ * holds the database lock. */
+#define MLV_SRV_DB_BUSY_MS 5000u
+
+/* ---- submit (client) --------------------------------------------------- */
+/* `malyava submit`, the tus client intermediaries use. Its links are the
+ * worst: Tor circuits, jammed mobile lines, a lawyer's hotel Wi-Fi. */
+
+/* Bytes per PATCH (--chunk-size). Each chunk is held in memory to take its
+ * SHA-256 before sending; 4 MiB is a few seconds over Tor, so a dropped
+ * link costs little, while the per-request round trip stays small. */
+#define MLV_SUBMIT_DEFAULT_CHUNK_BYTES (4u * 1024u * 1024u)
+#define MLV_SUBMIT_MIN_CHUNK_BYTES (16u * 1024u)
+#define MLV_SUBMIT_MAX_CHUNK_BYTES (64u * 1024u * 1024u)
+
+/* The first PATCH of an upload is at most this long: the server judges
+ * the envelope header from its first bytes, so a refusal arrives before
+ * gigabytes are sent. Holds the largest possible header. */
+#define MLV_SUBMIT_FIRST_PATCH_BYTES (64u * 1024u)
+
+/* Failed attempts in a row (--retries) before giving up; any progress
+ * starts the count again. With the backoff below, 20 rides out about a
+ * quarter of an hour without a link. */
+#define MLV_SUBMIT_DEFAULT_RETRIES 20u
+#define MLV_SUBMIT_MAX_RETRIES 10000u
+
+/* Exponential backoff between attempts: the first wait, doubled each
+ * time up to the cap; each wait is drawn from [half, all] of its value so
+ * that many clients cut off together do not return together. */
+#define MLV_SUBMIT_BACKOFF_FIRST_MS 1000u
+#define MLV_SUBMIT_BACKOFF_MAX_MS 60000u
+
+/* A server's Retry-After is obeyed up to this; longer asks are capped so
+ * a hostile server cannot park the client for days. */
+#define MLV_SUBMIT_MAX_RETRY_AFTER_SECONDS 600u
+
+/* Seconds to set up a connection. Reaching an onion service builds a
+ * rendezvous circuit, which can take most of a minute. */
+#define MLV_SUBMIT_CONNECT_TIMEOUT_SECONDS 90u
+
+/* A transfer moving fewer than STALL_BYTES per second for STALL_SECONDS is
+ * dropped and resumed: shorter than the server's inactivity timeout, long
+ * enough for a Tor circuit that hiccups. */
+#define MLV_SUBMIT_STALL_BYTES 16u
+#define MLV_SUBMIT_STALL_SECONDS 60u
+
+/* Bytes of a server error body kept to show the user (one line of text). */
+#define MLV_SUBMIT_MAX_ERROR_BYTES 512u
+
+/* The drop-box URL given on the command line; real ones (an onion name
+ * and a path) are under 100 bytes. */
+#define MLV_SUBMIT_MAX_URL_BYTES 1024u
 
 #endif

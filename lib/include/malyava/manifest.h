@@ -71,9 +71,12 @@ int mlv_man_find(const mlv_manifest *m, const uint8_t id[MLV_KEY_ID_BYTES]);
 /* Days since 1970-01-01 UTC for `now` seconds; and YYYY-MM-DD conversions. */
 int64_t mlv_day_from_time(int64_t unix_seconds);
 int64_t mlv_day_today(void);
-/* 0 on success; -1 unless `s` is exactly a valid YYYY-MM-DD. */
+/* 9999-12-31, the last day a YYYY-MM-DD names. Days before 1970 are never
+ * valid: no Malyava date can precede the epoch. */
+#define MLV_DAY_MAX 2932896
+/* 0 on success; -1 unless `s` is exactly a valid YYYY-MM-DD in [1970, 9999]. */
 int mlv_day_parse(const char *s, size_t len, int64_t *day);
-/* out must hold 11 bytes. */
+/* out must hold 11 bytes; a day outside [0, MLV_DAY_MAX] gives "----------". */
 void mlv_day_format(char out[11], int64_t day);
 
 /* Organisation public key files are minisign public key files. */

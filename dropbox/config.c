@@ -1,0 +1,369 @@
+/* See config.h. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <malyava/fileio.h>
+
+#include "log.h"
+
+#define KIB 1024ull
+#define MIB (1024ull * KIB)
+#define GIB (1024ull * MIB)
+#define TIB (1024ull * GIB)
+
+typedef enum { CFG_COUNT, CFG_BYTES, CFG_LISTEN, CFG_HASH } cfg_type;
+
+static const struct cfg_key {
+    const char *name;
+    cfg_type type;
+    size_t offset;
+    uint64_t min, max, def;
+    const char *help;
+} cfg_keys[] = {
+    { "listen", CFG_LISTEN, offsetof(mlv_cfg, listen), 0, 0, 0,
+      "Address and port to listen on (ADDR:PORT, [IPv6]:PORT; port 0 picks a free one).\n"
+      "Keep it on loopback: the Tor onion service forwards to it." },
+    { "max_submission_bytes", CFG_BYTES, offsetof(mlv_cfg, max_submission_bytes), MLV_SRV_MIN_MAX_SUBMISSION_BYTES,
+      MLV_SRV_MAX_MAX_SUBMISSION_BYTES, MLV_SRV_DEFAULT_MAX_SUBMISSION_BYTES,
+      "Largest submission (one envelope) accepted; larger uploads get 413." },
+    { "max_disk_bytes", CFG_BYTES, offsetof(mlv_cfg, max_disk_bytes), MLV_SRV_MIN_MAX_DISK_BYTES,
+      MLV_SRV_MAX_BYTES_SETTING,
+      MLV_SRV_DEFAULT_MAX_DISK_BYTES,
+      "Quota for stored envelopes plus what pending uploads reserved; over it, 507." },
+    { "min_free_bytes", CFG_BYTES, offsetof(mlv_cfg, min_free_bytes), 0, MLV_SRV_MAX_BYTES_SETTING,
+      MLV_SRV_DEFAULT_MIN_FREE_BYTES,
+      "Free space always left on the volume; uploads that would eat into it get 507." },
+    { "max_pending_uploads", CFG_COUNT, offsetof(mlv_cfg, max_pending_uploads), 1,
+      MLV_SRV_MAX_MAX_PENDING_UPLOADS, MLV_SRV_DEFAULT_MAX_PENDING_UPLOADS,
+      "Unfinished uploads at once; more get 503 with Retry-After." },
+    { "max_connections", CFG_COUNT, offsetof(mlv_cfg, max_connections), 1, MLV_SRV_MAX_MAX_CONNECTIONS,
+      MLV_SRV_DEFAULT_MAX_CONNECTIONS, "Simultaneous connections; each costs at most 128 KiB." },
+    { "timeout_seconds", CFG_COUNT, offsetof(mlv_cfg, timeout_seconds), MLV_SRV_MIN_TIMEOUT_SECONDS,
+      MLV_SRV_MAX_TIMEOUT_SECONDS, MLV_SRV_DEFAULT_TIMEOUT_SECONDS,
+      "Seconds a connection may stay silent before it is closed (its upload stays resumable)." },
+    { "upload_expiry_hours", CFG_COUNT, offsetof(mlv_cfg, upload_expiry_hours), 1,
+      MLV_SRV_MAX_UPLOAD_EXPIRY_HOURS, MLV_SRV_DEFAULT_UPLOAD_EXPIRY_HOURS,
+      "Hours an unfinished upload is kept after its last progress." },
+    { "manifest_grace_days", CFG_COUNT, offsetof(mlv_cfg, manifest_grace_days), 0,
+      MLV_SRV_MAX_MANIFEST_GRACE_DAYS, MLV_SRV_DEFAULT_MANIFEST_GRACE_DAYS,
+      "Days after install-manifest during which envelopes sealed to the previous\n"
+      "manifest are still accepted. 0 after removing a compromised key." },
+    { "threads", CFG_COUNT, offsetof(mlv_cfg, threads), 1, MLV_SRV_MAX_THREADS, MLV_SRV_DEFAULT_THREADS,
+      "Threads serving connections." },
+    { "export_token_hash", CFG_HASH, offsetof(mlv_cfg, export_token_hash), 0, 0, 0,
+      "BLAKE2b-256 (hex) of the editors' export token, written by init. The token\n"
+      "itself is shown once and never stored." },
+};
+
+#define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
+
+void mlv_cfg_defaults(mlv_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    memcpy(c->listen, MLV_CFG_DEFAULT_LISTEN, sizeof MLV_CFG_DEFAULT_LISTEN);
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        if (cfg_keys[i].type == CFG_COUNT || cfg_keys[i].type == CFG_BYTES)
+            memcpy((char *)c + cfg_keys[i].offset, &cfg_keys[i].def, sizeof(uint64_t));
+    }
+}
+
+static const struct cfg_key *find_key(const char *name, size_t len)
+{
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        if (strlen(cfg_keys[i].name) == len && memcmp(cfg_keys[i].name, name, len) == 0)
+            return &cfg_keys[i];
+    }
+    return NULL;
+}
+
+/* Decimal digits, then for sizes an optional binary unit: "2 GiB", "512MiB". */
+static int parse_number(const char *s, int with_unit, uint64_t *out)
+{
+    static const struct {
+        const char *name;
+        uint64_t mul;
+    } units[] = { { "KiB", KIB }, { "MiB", MIB }, { "GiB", GIB }, { "TiB", TIB } };
+    uint64_t v = 0, mul = 1;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10u)
+            return -1;
+        v = v * 10u + d;
+    }
+    if (with_unit) {
+        while (*p == ' ')
+            p++;
+        for (size_t i = 0; *p != '\0' && i < sizeof units / sizeof units[0]; i++) {
+            if (strcmp(p, units[i].name) == 0) {
+                mul = units[i].mul;
+                p += strlen(units[i].name);
+            }
+        }
+    }
+    if (*p != '\0' || (v != 0 && mul > UINT64_MAX / v))
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+int mlv_cfg_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *ss_len)
+{
+    char host[INET6_ADDRSTRLEN];
+    const char *colon, *hstart = s, *hend;
+    uint64_t port;
+    size_t hlen;
+
+    memset(ss, 0, sizeof *ss);
+    if (s[0] == '[') {
+        hstart = s + 1;
+        hend = strchr(hstart, ']');
+        if (hend == NULL || hend[1] != ':')
+            return -1;
+        colon = hend + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL)
+            return -1;
+        hend = colon;
+    }
+    hlen = (size_t)(hend - hstart);
+    if (hlen == 0 || hlen >= sizeof host || parse_number(colon + 1, 0, &port) != 0 || port > 65535u)
+        return -1;
+    memcpy(host, hstart, hlen);
+    host[hlen] = '\0';
+    if (s[0] == '[') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+            return -1;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *ss_len = sizeof *a6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+            return -1;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *ss_len = sizeof *a4;
+    }
+    return 0;
+}
+
+int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, const char *where)
+{
+    const struct cfg_key *k = find_key(key, key_len);
+    struct sockaddr_storage ss;
+    socklen_t ss_len;
+    uint64_t v;
+
+    if (k == NULL) {
+        mlv_log_msg("%s: unknown setting '%.*s'; see `malyava-dropbox --help` for the list", where,
+                    (int)(key_len > 64 ? 64 : key_len), key);
+        return -1;
+    }
+    switch (k->type) {
+    case CFG_LISTEN:
+        if (strlen(value) >= MLV_CFG_LISTEN_BYTES || mlv_cfg_listen_parse(value, &ss, &ss_len) != 0) {
+            mlv_log_msg("%s: listen address '%.64s' is not ADDR:PORT or [IPv6]:PORT (e.g. 127.0.0.1:8080)",
+                        where, value);
+            return -1;
+        }
+        memcpy(c->listen, value, strlen(value) + 1u);
+        return 0;
+    case CFG_HASH:
+        if (strlen(value) != 2u * MLV_CFG_TOKEN_HASH_BYTES ||
+            sodium_hex2bin(c->export_token_hash, sizeof c->export_token_hash, value, strlen(value), NULL,
+                           NULL, NULL) != 0) {
+            mlv_log_msg("%s: export_token_hash must be 64 hex digits as written by init", where);
+            return -1;
+        }
+        c->has_export_token = 1;
+        return 0;
+    case CFG_COUNT:
+    case CFG_BYTES:
+        break;
+    }
+    if (parse_number(value, k->type == CFG_BYTES, &v) != 0 || v < k->min || v > k->max) {
+        mlv_log_msg("%s: %s = '%.64s' is not allowed; use a whole number%s from %llu to %llu", where, k->name,
+                    value, k->type == CFG_BYTES ? " of bytes (KiB, MiB, GiB, TiB suffixes work)" : "",
+                    (unsigned long long)k->min, (unsigned long long)k->max);
+        return -1;
+    }
+    memcpy((char *)c + k->offset, &v, sizeof v);
+    return 0;
+}
+
+static int is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+int mlv_cfg_load(mlv_cfg *c, const char *path)
+{
+    uint8_t *text = NULL;
+    char *line, *next, where[64];
+    size_t len, lineno = 0;
+    int rc = -1;
+
+    if (mlv_file_read_small(path, MLV_MAX_SMALL_FILE_BYTES, &text, &len) != 0) {
+        mlv_log_msg("cannot read configuration '%s': %s; is this a data directory made by `malyava-dropbox init`?",
+                    path, errno == EFBIG ? "file too large" : strerror(errno));
+        return -1;
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        mlv_log_msg("configuration '%s' contains a NUL byte; restore it from `malyava-dropbox init`'s format", path);
+        goto out;
+    }
+    for (line = (char *)text; line != NULL; line = next) {
+        char *eq, *kend, *vstart, *vend, *hash;
+
+        lineno++;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        while (is_space(*line))
+            line++;
+        if (*line == '\0')
+            continue;
+        snprintf(where, sizeof where, "%.40s:%zu", strrchr(path, '/') ? strrchr(path, '/') + 1 : path, lineno);
+        eq = strchr(line, '=');
+        if (eq == NULL) {
+            mlv_log_msg("%s: expected \"key = value\"", where);
+            goto out;
+        }
+        for (kend = eq; kend > line && is_space(kend[-1]); kend--)
+            ;
+        for (vstart = eq + 1; is_space(*vstart); vstart++)
+            ;
+        for (vend = vstart + strlen(vstart); vend > vstart && is_space(vend[-1]); vend--)
+            ;
+        *vend = '\0';
+        if (mlv_cfg_set(c, line, (size_t)(kend - line), vstart, where) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(text);
+    return rc;
+}
+
+const char *mlv_cfg_flag_key(const char *flag, size_t flag_len)
+{
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        const char *name = cfg_keys[i].name;
+        size_t j;
+
+        if (cfg_keys[i].type == CFG_HASH || strlen(name) != flag_len)
+            continue;
+        for (j = 0; j < flag_len; j++) {
+            if (flag[j] != (name[j] == '_' ? '-' : name[j]))
+                break;
+        }
+        if (j == flag_len)
+            return name;
+    }
+    return NULL;
+}
+
+static void format_value(const struct cfg_key *k, const mlv_cfg *c, char *buf, size_t size)
+{
+    static const struct {
+        const char *name;
+        uint64_t mul;
+    } units[] = { { "TiB", TIB }, { "GiB", GIB }, { "MiB", MIB }, { "KiB", KIB } };
+    uint64_t v;
+
+    if (k->type == CFG_LISTEN) {
+        snprintf(buf, size, "%s", c->listen);
+        return;
+    }
+    if (k->type == CFG_HASH) {
+        if (c->has_export_token)
+            sodium_bin2hex(buf, size, c->export_token_hash, sizeof c->export_token_hash);
+        else
+            buf[0] = '\0';
+        return;
+    }
+    memcpy(&v, (const char *)c + k->offset, sizeof v);
+    if (k->type == CFG_BYTES && v != 0) {
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            if (v % units[i].mul == 0) {
+                snprintf(buf, size, "%llu %s", (unsigned long long)(v / units[i].mul), units[i].name);
+                return;
+            }
+        }
+    }
+    snprintf(buf, size, "%llu", (unsigned long long)v);
+}
+
+int mlv_cfg_format(const mlv_cfg *c, char **out, size_t *out_len)
+{
+    char *buf = NULL, value[2u * MLV_CFG_TOKEN_HASH_BYTES + 1u];
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+
+    *out = NULL;
+    if (f == NULL)
+        return -1;
+    fputs("# malyava-dropbox configuration: \"key = value\", '#' starts a comment.\n"
+          "# Every setting is listed with its value at init time. A flag of the same\n"
+          "# name with dashes (--max-disk-bytes 10GiB) overrides one for a single run.\n",
+          f);
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        const char *h = cfg_keys[i].help;
+
+        if (cfg_keys[i].type == CFG_HASH && !c->has_export_token)
+            continue;
+        fputs("\n# ", f);
+        for (; *h != '\0'; h++)
+            fputs(*h == '\n' ? "\n# " : (char[2]){ *h, '\0' }, f);
+        format_value(&cfg_keys[i], c, value, sizeof value);
+        fprintf(f, "\n%s = %s\n", cfg_keys[i].name, value);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *out_len = size;
+    return 0;
+}
+
+void mlv_cfg_print_flags(FILE *out)
+{
+    char value[2u * MLV_CFG_TOKEN_HASH_BYTES + 1u];
+    mlv_cfg defaults;
+
+    mlv_cfg_defaults(&defaults);
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        const char *h = cfg_keys[i].help;
+        char flag[64];
+        size_t j;
+
+        if (cfg_keys[i].type == CFG_HASH)
+            continue;
+        for (j = 0; cfg_keys[i].name[j] != '\0' && j + 1 < sizeof flag; j++)
+            flag[j] = cfg_keys[i].name[j] == '_' ? '-' : cfg_keys[i].name[j];
+        flag[j] = '\0';
+        format_value(&cfg_keys[i], &defaults, value, sizeof value);
+        fprintf(out, "  --%s VALUE   (default %s)\n      ", flag, value);
+        for (; *h != '\0'; h++)
+            fputs(*h == '\n' ? "\n      " : (char[2]){ *h, '\0' }, out);
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,62 @@
+/*
+ * DATA_DIR/config: "key = value" lines, '#' comments. Every limit has a
+ * default from limits.h and a range; a flag of the same name with dashes
+ * (--max-disk-bytes) overrides a key for one run. One table drives the
+ * parser, the flags, the file `init` writes and `--help`.
+ */
+#ifndef MALYAVA_DROPBOX_CONFIG_H
+#define MALYAVA_DROPBOX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include <malyava/limits.h>
+
+/* "[ipv6]:port" at most; ADDR:PORT text as given. */
+#define MLV_CFG_LISTEN_BYTES 64u
+#define MLV_CFG_DEFAULT_LISTEN "127.0.0.1:8080"
+#define MLV_CFG_TOKEN_HASH_BYTES 32u
+
+typedef struct mlv_cfg {
+    char listen[MLV_CFG_LISTEN_BYTES];
+    uint64_t max_submission_bytes;
+    uint64_t max_disk_bytes;
+    uint64_t min_free_bytes;
+    uint64_t max_pending_uploads;
+    uint64_t max_connections;
+    uint64_t timeout_seconds;
+    uint64_t upload_expiry_hours;
+    uint64_t manifest_grace_days;
+    uint64_t threads;
+    int has_export_token;
+    /* BLAKE2b-256 of the 32 decoded token bytes; the token itself is never stored. */
+    uint8_t export_token_hash[MLV_CFG_TOKEN_HASH_BYTES];
+} mlv_cfg;
+
+void mlv_cfg_defaults(mlv_cfg *c);
+
+/* Reads and applies a config file. Prints what is wrong (file, line, key,
+ * allowed range) and returns -1 on the first error. */
+int mlv_cfg_load(mlv_cfg *c, const char *path);
+
+/* Applies one "key = value" setting; `where` names its origin for
+ * messages ("config:12", "--max-disk-bytes"). Returns -1 after printing. */
+int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, const char *where);
+
+/* Parses ADDR:PORT or [IPv6]:PORT (numeric only). 0 or -1. */
+int mlv_cfg_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *ss_len);
+
+/* Is `flag` (without the leading "--", dashes for underscores) a key that
+ * takes a value on the command line? Returns the config key or NULL. */
+const char *mlv_cfg_flag_key(const char *flag, size_t flag_len);
+
+/* The text `init` writes: every key with its default, commented. *out is
+ * malloc'd. */
+int mlv_cfg_format(const mlv_cfg *c, char **out, size_t *out_len);
+
+/* One line per flag, for --help. */
+void mlv_cfg_print_flags(FILE *out);
+
+#endif

@@ -1,0 +1,306 @@
+/* See http.h. */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <malyava/limits.h>
+
+#include "log.h"
+
+#define UPLOADS_PATH "/api/v1/uploads"
+
+static const mlv_route routes[] = {
+    { "/manifest", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_manifest, NULL },
+    { "/manifest.minisig", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_manifest_sig, NULL },
+    { "/org.pub", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_org_key, NULL },
+    { UPLOADS_PATH, 0, MHD_HTTP_METHOD_OPTIONS, 1, mlv_route_tus_options, NULL },
+    { UPLOADS_PATH, 0, MHD_HTTP_METHOD_POST, 1, mlv_route_tus_create, NULL },
+    { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_HEAD, 1, mlv_route_tus_head, NULL },
+    { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_PATCH, 1, mlv_route_tus_patch, mlv_route_tus_patch_done },
+    { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_DELETE, 1, mlv_route_tus_delete, NULL },
+};
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+/* Pages get their own CSP later; API answers never load anything. */
+static const char *const security_headers[][2] = {
+    { "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
+    { "Cache-Control", "no-store" },
+    { "Referrer-Policy", "no-referrer" },
+    { "X-Content-Type-Options", "nosniff" },
+    { "X-Frame-Options", "DENY" },
+    { "Cross-Origin-Resource-Policy", "same-origin" },
+};
+
+int mlv_http_add(struct MHD_Response *resp, const char *name, const char *value)
+{
+    return MHD_add_response_header(resp, name, value) == MHD_YES ? 0 : -1;
+}
+
+struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                       const char *type)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mode);
+
+    if (resp == NULL) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free((void *)(uintptr_t)body);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
+        if (mlv_http_add(resp, security_headers[i][0], security_headers[i][1]) != 0)
+            goto fail;
+    }
+    if (type != NULL && mlv_http_add(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) != 0)
+        goto fail;
+    return resp;
+fail:
+    MHD_destroy_response(resp);
+    return NULL;
+}
+
+struct MHD_Response *mlv_http_error_vresponse(const char *fmt, va_list ap)
+{
+    char line[384];
+    int n = vsnprintf(line, sizeof line - 1u, fmt, ap);
+
+    if (n < 0)
+        return NULL;
+    if ((size_t)n > sizeof line - 2u)
+        n = (int)(sizeof line - 2u);
+    line[n++] = '\n';
+    return mlv_http_response(line, (size_t)n, MHD_RESPMEM_MUST_COPY, "text/plain; charset=utf-8");
+}
+
+struct MHD_Response *mlv_http_error_response(const char *fmt, ...)
+{
+    struct MHD_Response *resp;
+    va_list ap;
+
+    va_start(ap, fmt);
+    resp = mlv_http_error_vresponse(fmt, ap);
+    va_end(ap);
+    return resp;
+}
+
+/* Will a body follow the headers? Not if the client waits for
+ * "100 Continue", which an early answer replaces. */
+static int body_expected(mlv_http_req *r)
+{
+    const char *len = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, NULL);
+    const char *expect = mlv_http_header(r, MHD_HTTP_HEADER_EXPECT, NULL);
+
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+        return 0;
+    return (len != NULL && strcmp(len, "0") != 0) ||
+           mlv_http_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING, NULL) != NULL;
+}
+
+enum MHD_Result mlv_http_send(mlv_http_req *r, unsigned status, struct MHD_Response *resp)
+{
+    enum MHD_Result rc;
+
+    if (resp == NULL)
+        return MHD_NO;
+    if (r->route != NULL && r->route->tus && mlv_http_add(resp, "Tus-Resumable", "1.0.0") != 0) {
+        MHD_destroy_response(resp);
+        return MHD_NO;
+    }
+    r->answered = 1;
+    if (!r->last && (!r->first || body_expected(r))) {
+        r->deferred = resp;
+        r->deferred_status = status;
+        return MHD_YES;
+    }
+    rc = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+enum MHD_Result mlv_http_fail(mlv_http_req *r, unsigned status, const char *fmt, ...)
+{
+    struct MHD_Response *resp;
+    va_list ap;
+
+    va_start(ap, fmt);
+    resp = mlv_http_error_vresponse(fmt, ap);
+    va_end(ap);
+    return mlv_http_send(r, status, resp);
+}
+
+typedef struct header_scan {
+    const char *name;
+    const char *value;
+    unsigned matches;
+    size_t count;
+    size_t bytes;
+} header_scan;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                   const char *value, size_t value_size)
+{
+    header_scan *sc = cls;
+
+    (void)kind;
+    sc->count++;
+    sc->bytes += key_size + value_size;
+    if (sc->name != NULL && strcasecmp(key, sc->name) == 0) {
+        if (sc->matches++ == 0)
+            sc->value = value;
+    }
+    return MHD_YES;
+}
+
+const char *mlv_http_header(mlv_http_req *r, const char *name, int *dup)
+{
+    header_scan sc = { name, NULL, 0, 0, 0 };
+
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, scan_header, &sc);
+    if (dup != NULL)
+        *dup = sc.matches > 1;
+    return sc.value;
+}
+
+static int path_matches(const mlv_route *rt, const char *url, size_t url_len)
+{
+    size_t plen = strlen(rt->path);
+
+    if (!rt->has_id)
+        return url_len == plen && memcmp(url, rt->path, plen) == 0;
+    return url_len > plen && memcmp(url, rt->path, plen) == 0 && strchr(url + plen, '/') == NULL;
+}
+
+static enum MHD_Result not_routed(mlv_http_req *r, const char *url, size_t url_len)
+{
+    char allow[64] = "";
+    struct MHD_Response *resp;
+
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (path_matches(&routes[i], url, url_len) && strlen(allow) + strlen(routes[i].method) + 3u < sizeof allow) {
+            if (allow[0] != '\0')
+                strcat(allow, ", ");
+            strcat(allow, routes[i].method);
+            r->route = routes[i].tus ? &routes[i] : NULL;
+        }
+    }
+    if (allow[0] == '\0')
+        return mlv_http_fail(r, MHD_HTTP_NOT_FOUND, "no such resource; uploads go to %s", UPLOADS_PATH);
+    resp = mlv_http_error_response("this method is not allowed here; use %s", allow);
+    if (resp != NULL && mlv_http_add(resp, MHD_HTTP_HEADER_ALLOW, allow) != 0) {
+        MHD_destroy_response(resp);
+        resp = NULL;
+    }
+    return mlv_http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
+static enum MHD_Result first_call(mlv_http_req *r, const char *url, const char *method, size_t *data_size)
+{
+    header_scan sc = { NULL, NULL, 0, 0, 0 };
+    size_t url_len = strnlen(url, MLV_SRV_MAX_URL_BYTES + 1u);
+    enum MHD_Result rc;
+
+    if (url_len > MLV_SRV_MAX_URL_BYTES)
+        return mlv_http_fail(r, MHD_HTTP_URI_TOO_LONG, "the URL is too long; no resource here has one this long");
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, scan_header, &sc);
+    if (sc.count > MLV_SRV_MAX_HEADERS || sc.bytes > MLV_SRV_MAX_HEADER_BYTES)
+        return mlv_http_fail(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                             "too many or too large request headers (at most %u headers, %u bytes)",
+                             MLV_SRV_MAX_HEADERS, MLV_SRV_MAX_HEADER_BYTES);
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (strcmp(routes[i].method, method) == 0 && path_matches(&routes[i], url, url_len)) {
+            r->route = &routes[i];
+            break;
+        }
+    }
+    if (r->route == NULL)
+        return not_routed(r, url, url_len);
+    if (r->route->has_id) {
+        const char *id = url + strlen(r->route->path);
+        size_t id_len = strlen(id);
+        r->id_ok = mlv_store_id_valid(id, id_len);
+        if (r->id_ok)
+            memcpy(r->id, id, id_len + 1u);
+    }
+    r->first = 1;
+    rc = r->route->handler(r, NULL, data_size);
+    r->first = 0;
+    return rc;
+}
+
+static enum MHD_Result dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                const char *version, const char *data, size_t *data_size, void **req_cls)
+{
+    mlv_http_req *r = *req_cls;
+
+    (void)version;
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL)
+            return MHD_NO;
+        r->srv = cls;
+        r->conn = conn;
+        *req_cls = r;
+        return first_call(r, url, method, data_size);
+    }
+    if (r->answered) {
+        struct MHD_Response *resp = r->deferred;
+        enum MHD_Result rc;
+
+        if (*data_size > 0) {
+            r->drained += *data_size;
+            *data_size = 0;
+            return r->drained > MLV_SRV_DRAIN_MAX_BYTES ? MHD_NO : MHD_YES;
+        }
+        if (resp == NULL)
+            return MHD_YES;
+        r->deferred = NULL;
+        rc = MHD_queue_response(conn, r->deferred_status, resp);
+        MHD_destroy_response(resp);
+        return rc;
+    }
+    r->last = *data_size == 0;
+    return r->route->handler(r, data, data_size);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    mlv_http_req *r = *req_cls;
+
+    (void)cls;
+    (void)conn;
+    if (r == NULL)
+        return;
+    if (r->route != NULL && r->route->cleanup != NULL)
+        r->route->cleanup(r, toe);
+    if (r->deferred != NULL)
+        MHD_destroy_response(r->deferred);
+    free(r);
+    *req_cls = NULL;
+}
+
+struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd)
+{
+    const mlv_cfg *c = &srv->cfg;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+
+    /* No MHD_USE_ERROR_LOG: its messages can name client addresses. */
+    return MHD_start_daemon(flags, 0, NULL, NULL, dispatch, srv,
+                            MHD_OPTION_LISTEN_SOCKET, listen_fd,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_seconds,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MLV_SRV_CONNECTION_MEMORY_BYTES,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+                            MHD_OPTION_STRICT_FOR_CLIENT, 1,
+                            MHD_OPTION_END);
+}
+
+void mlv_http_stop(struct MHD_Daemon *d)
+{
+    if (d != NULL)
+        MHD_stop_daemon(d);
+}

@@ -1,0 +1,94 @@
+/*
+ * The HTTP layer over libmicrohttpd: one static route table, a per-request
+ * state freed when MHD reports the request finished, caps on the URL and
+ * headers checked before any handler runs, and response helpers that put
+ * the security headers on every answer, errors included.
+ */
+#ifndef MALYAVA_DROPBOX_HTTP_H
+#define MALYAVA_DROPBOX_HTTP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "server.h"
+
+typedef struct mlv_http_req mlv_http_req;
+
+/*
+ * Called first with data == NULL and r->first set (headers only), then
+ * for each piece of the body, then once more with *data_size == 0. A
+ * handler consumes what it is given (*data_size = 0) and sends exactly
+ * one response, whenever it knows it; once it has, it is not called
+ * again.
+ */
+typedef enum MHD_Result (*mlv_http_handler)(mlv_http_req *r, const char *data, size_t *data_size);
+/* Runs when the request ends, answered or cut off (`toe` tells which). */
+typedef void (*mlv_http_cleanup)(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
+
+typedef struct mlv_route {
+    const char *path;   /* exact, or a prefix followed by an upload id when has_id */
+    int has_id;
+    const char *method;
+    int tus;            /* answers carry Tus-Resumable */
+    mlv_http_handler handler;
+    mlv_http_cleanup cleanup;
+} mlv_route;
+
+struct mlv_http_req {
+    const mlv_route *route;
+    mlv_srv *srv;
+    struct MHD_Connection *conn;
+    char id[MLV_STORE_ID_HEX_BYTES]; /* the id in the URL, when has_id (not yet validated) */
+    int id_ok;                       /* the URL's id has the right form */
+    int first;
+    int last;                        /* the call after the whole body */
+    int answered;
+    struct MHD_Response *deferred;   /* the answer, sent once the body is read */
+    unsigned deferred_status;
+    uint64_t drained;
+    void *state;                     /* the handler's own; its cleanup frees it */
+};
+
+/* Starts serving on a bound, listening socket (which it then owns). */
+struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd);
+/* Closes every connection (cleanups run for requests in flight). */
+void mlv_http_stop(struct MHD_Daemon *d);
+
+/* The request header `name`: NULL if absent; *dup set if it appears more
+ * than once (callers refuse that for the headers they act on). */
+const char *mlv_http_header(mlv_http_req *r, const char *name, int *dup);
+
+/* A response with the security headers; `type` NULL for an empty body. */
+struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                       const char *type);
+/* Adds a header; returns 0 or -1 (out of memory). */
+int mlv_http_add(struct MHD_Response *resp, const char *name, const char *value);
+/*
+ * Sends `resp` (NULL means out of memory) and releases it. While a body is
+ * still to come the answer waits until the body has been read and dropped
+ * (up to MLV_SRV_DRAIN_MAX_BYTES, else the connection is closed):
+ * libmicrohttpd cannot answer mid-body, and closing on unread bytes makes
+ * the peer's TCP reset the connection and lose the answer.
+ */
+enum MHD_Result mlv_http_send(mlv_http_req *r, unsigned status, struct MHD_Response *resp);
+/* One line of text/plain naming the problem and what to do. */
+struct MHD_Response *mlv_http_error_response(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+struct MHD_Response *mlv_http_error_vresponse(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+enum MHD_Result mlv_http_fail(mlv_http_req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Route handlers (route_*.c). */
+enum MHD_Result mlv_route_manifest(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_manifest_sig(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_org_key(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_tus_options(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_tus_patch(mlv_http_req *r, const char *data, size_t *data_size);
+void mlv_route_tus_patch_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
+enum MHD_Result mlv_route_tus_delete(mlv_http_req *r, const char *data, size_t *data_size);
+
+#endif

@@ -1,0 +1,246 @@
+/* See recover.h. */
+#include "recover.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <malyava/fileio.h>
+
+#include "log.h"
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Names first, changes after: a directory is not edited while read. */
+static int list_dir(int dir_fd, char ***out, size_t *n)
+{
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    struct dirent *de;
+    int fd = dup(dir_fd), rc = -1;
+    DIR *d;
+
+    *out = NULL;
+    *n = 0;
+    if (fd < 0)
+        return -1;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return -1;
+    }
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (count == cap) {
+            size_t ncap = cap == 0 ? 64 : cap * 2u;
+            char **grown = reallocarray(names, ncap, sizeof *names);
+            if (grown == NULL)
+                goto out;
+            names = grown;
+            cap = ncap;
+        }
+        names[count] = strdup(de->d_name);
+        if (names[count] == NULL)
+            goto out;
+        count++;
+    }
+    *out = names;
+    *n = count;
+    names = NULL;
+    rc = 0;
+out:
+    if (names != NULL)
+        free_names(names, count);
+    closedir(d);
+    return rc;
+}
+
+/* "<id><ext>" -> id, or 0 if the name is not of that form. */
+static int id_of(const char *name, const char *ext, char id[MLV_STORE_ID_HEX_BYTES])
+{
+    size_t len = strlen(name), elen = strlen(ext);
+
+    if (len != 2u * MLV_STORE_ID_BYTES + elen || strcmp(name + len - elen, ext) != 0 ||
+        !mlv_store_id_valid(name, len - elen))
+        return 0;
+    memcpy(id, name, len - elen);
+    id[len - elen] = '\0';
+    return 1;
+}
+
+static void remove_stray(int dir_fd, const char *name, mlv_recover_report *rep)
+{
+    if (unlinkat(dir_fd, name, 0) == 0)
+        rep->strays++;
+    else
+        mlv_log_msg("cannot remove stray entry in the data directory (%s); remove it by hand", strerror(errno));
+}
+
+static int recover_envelopes(mlv_srv *s, mlv_recover_report *rep)
+{
+    char **names;
+    char id[MLV_STORE_ID_HEX_BYTES];
+    mlv_db_submission sub;
+    mlv_db_upload u;
+    size_t n;
+
+    if (list_dir(s->store.envelopes_fd, &names, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!id_of(names[i], ".env", id)) {
+            remove_stray(s->store.envelopes_fd, names[i], rep);
+        } else if (mlv_db_submission_get(s->db, id, &sub) == MLV_DB_OK) {
+            continue;
+        } else if (mlv_db_upload_get(s->db, id, &u) == MLV_DB_OK) {
+            if (mlv_store_demote(&s->store, id) != 0)
+                mlv_log_msg("cannot move an unrecorded envelope back to uploads/: %s", strerror(errno));
+        } else {
+            remove_stray(s->store.envelopes_fd, names[i], rep);
+        }
+    }
+    free_names(names, n);
+    return 0;
+}
+
+static void recover_part(mlv_srv *s, const char *name, const char *id, int64_t now, mlv_recover_report *rep)
+{
+    mlv_db_upload u;
+    struct stat st;
+    int fd = -1;
+
+    if (mlv_db_upload_get(s->db, id, &u) != MLV_DB_OK) {
+        remove_stray(s->store.uploads_fd, name, rep);
+        return;
+    }
+    if (u.expires_hour <= now / 3600) {
+        mlv_db_upload_delete(s->db, id);
+        mlv_store_part_remove(&s->store, id);
+        rep->expired++;
+        return;
+    }
+    fd = mlv_store_part_open(&s->store, id);
+    if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size < u.offset) {
+        /* Fewer bytes than were acknowledged: the disk lost them. */
+        mlv_log_msg("a pending upload is shorter than its committed offset; it was dropped, check the disk");
+        mlv_db_upload_delete(s->db, id);
+        mlv_store_part_remove(&s->store, id);
+        rep->rows++;
+    } else {
+        if ((uint64_t)st.st_size > u.offset) {
+            if (ftruncate(fd, (off_t)u.offset) != 0 || fsync(fd) != 0)
+                mlv_log_msg("cannot truncate a pending upload: %s", strerror(errno));
+            rep->truncated++;
+        }
+        rep->pending++;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+static int recover_uploads(mlv_srv *s, int64_t now, mlv_recover_report *rep)
+{
+    char **names;
+    char id[MLV_STORE_ID_HEX_BYTES];
+    size_t n;
+
+    if (list_dir(s->store.uploads_fd, &names, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (id_of(names[i], ".part", id))
+            recover_part(s, names[i], id, now, rep);
+        else
+            remove_stray(s->store.uploads_fd, names[i], rep);
+    }
+    free_names(names, n);
+    return 0;
+}
+
+static int exists_at(int dir_fd, const char *id, const char *ext)
+{
+    char name[MLV_STORE_ID_HEX_BYTES + 8];
+    struct stat st;
+
+    snprintf(name, sizeof name, "%s%s", id, ext);
+    return fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+static int recover_rows(mlv_srv *s, mlv_recover_report *rep)
+{
+    char (*ids)[MLV_STORE_ID_HEX_BYTES] = NULL;
+    mlv_db_upload *list = NULL;
+    size_t n;
+
+    if (mlv_db_upload_list(s->db, &list, &n) != MLV_DB_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!exists_at(s->store.uploads_fd, list[i].id, ".part") && mlv_db_upload_delete(s->db, list[i].id) == MLV_DB_OK)
+            rep->rows++;
+    }
+    free(list);
+    if (mlv_db_submission_ids(s->db, &ids, &n) != MLV_DB_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!exists_at(s->store.envelopes_fd, ids[i], ".env") && mlv_db_submission_delete(s->db, ids[i]) == MLV_DB_OK)
+            rep->lost++;
+    }
+    free(ids);
+    if (rep->lost > 0)
+        mlv_log_msg("%zu received submissions had no envelope file and were dropped from the database; "
+                    "check the disk and restore envelopes/ from a backup",
+                    rep->lost);
+    return 0;
+}
+
+/* "<file>.tmp-<16 hex>": what mlv_file_replace leaves when an admin
+ * command dies between writing and renaming. */
+static int is_replace_temp(const char *name)
+{
+    static const char *const files[] = { MLV_STORE_CONFIG, MLV_STORE_ORG_KEY, MLV_STORE_MANIFEST,
+                                         MLV_STORE_MANIFEST_SIG };
+    const char *tmp = strstr(name, ".tmp-");
+
+    if (tmp == NULL || strlen(tmp + 5) != 16 || strspn(tmp + 5, "0123456789abcdef") != 16)
+        return 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if ((size_t)(tmp - name) == strlen(files[i]) && strncmp(name, files[i], strlen(files[i])) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int recover_root(mlv_srv *s, mlv_recover_report *rep)
+{
+    char **names;
+    size_t n;
+
+    if (list_dir(s->store.dir_fd, &names, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (is_replace_temp(names[i]))
+            remove_stray(s->store.dir_fd, names[i], rep);
+    }
+    free_names(names, n);
+    return 0;
+}
+
+int mlv_recover_run(mlv_srv *s, int64_t now, mlv_recover_report *out)
+{
+    memset(out, 0, sizeof *out);
+    if (recover_root(s, out) != 0 || recover_envelopes(s, out) != 0 || recover_uploads(s, now, out) != 0 || recover_rows(s, out) != 0 ||
+        mlv_file_sync_dir_fd(s->store.uploads_fd) != 0 || mlv_file_sync_dir_fd(s->store.envelopes_fd) != 0) {
+        mlv_log_msg("start-up recovery of the data directory failed: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}

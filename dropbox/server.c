@@ -1,0 +1,110 @@
+/* See server.h. */
+#include "server.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
+{
+    char path[PATH_MAX];
+
+    memset(s, 0, sizeof *s);
+    s->store.dir_fd = s->store.uploads_fd = s->store.envelopes_fd = -1;
+    s->data_dir = data_dir;
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->busy_lock, NULL);
+    /* One request per connection, plus the sweep. */
+    s->busy_cap = (size_t)cfg->max_connections + 1u;
+    s->busy = calloc(s->busy_cap, sizeof *s->busy);
+    if (s->busy == NULL) {
+        mlv_log_msg("out of memory");
+        return -1;
+    }
+    if (mlv_store_open(data_dir, &s->store) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", data_dir, MLV_STORE_DB);
+    if (mlv_db_open(path, 0, &s->db) != MLV_DB_OK)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", data_dir, MLV_STORE_ORG_KEY);
+    if (mlv_trust_load(&s->trust, path, s->db, mlv_day_from_time(time(NULL))) != 0)
+        return -1;
+    return 0;
+}
+
+void mlv_srv_close(mlv_srv *s)
+{
+    mlv_trust_free(s->trust);
+    mlv_db_close(s->db);
+    mlv_store_close(&s->store);
+    free(s->busy);
+    pthread_mutex_destroy(&s->busy_lock);
+    memset(s, 0, sizeof *s);
+}
+
+int mlv_srv_claim(mlv_srv *s, const char *id)
+{
+    size_t free_slot = s->busy_cap;
+    int rc = -1;
+
+    pthread_mutex_lock(&s->busy_lock);
+    for (size_t i = 0; i < s->busy_cap; i++) {
+        if (s->busy[i][0] == '\0') {
+            if (free_slot == s->busy_cap)
+                free_slot = i;
+        } else if (strcmp(s->busy[i], id) == 0) {
+            goto out;
+        }
+    }
+    if (free_slot < s->busy_cap) {
+        memcpy(s->busy[free_slot], id, MLV_STORE_ID_HEX_BYTES);
+        rc = 0;
+    }
+out:
+    pthread_mutex_unlock(&s->busy_lock);
+    return rc;
+}
+
+void mlv_srv_release(mlv_srv *s, const char *id)
+{
+    pthread_mutex_lock(&s->busy_lock);
+    for (size_t i = 0; i < s->busy_cap; i++) {
+        if (strcmp(s->busy[i], id) == 0) {
+            s->busy[i][0] = '\0';
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->busy_lock);
+}
+
+int64_t mlv_srv_hour_ceil(int64_t unix_seconds)
+{
+    return unix_seconds <= 0 ? 0 : (unix_seconds + 3599) / 3600;
+}
+
+size_t mlv_srv_sweep(mlv_srv *s, int64_t now)
+{
+    mlv_db_upload *list = NULL;
+    size_t n = 0, removed = 0;
+
+    if (mlv_db_upload_list(s->db, &list, &n) != MLV_DB_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].expires_hour > now / 3600 || mlv_srv_claim(s, list[i].id) != 0)
+            continue;
+        /* The row goes first: a file without a row is swept at start, a
+         * row without a file would be offered to the client. */
+        if (mlv_db_upload_delete(s->db, list[i].id) == MLV_DB_OK) {
+            if (mlv_store_part_remove(&s->store, list[i].id) != 0)
+                mlv_log_msg("cannot remove an expired upload's file; it is removed at the next start");
+            removed++;
+        }
+        mlv_srv_release(s, list[i].id);
+    }
+    free(list);
+    return removed;
+}

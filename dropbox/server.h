@@ -1,0 +1,46 @@
+/*
+ * One running drop-box: its configuration, data directory, database and
+ * trust state, shared by every request thread.
+ */
+#ifndef MALYAVA_DROPBOX_SERVER_H
+#define MALYAVA_DROPBOX_SERVER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "store.h"
+#include "trust.h"
+
+typedef struct mlv_srv {
+    const char *data_dir;
+    mlv_cfg cfg;
+    mlv_store store;
+    mlv_db *db;
+    mlv_trust *trust;
+    /* Ids some request is changing right now: PATCH, DELETE and the
+     * expiry sweep claim an upload first, so two never interleave. */
+    pthread_mutex_t busy_lock;
+    char (*busy)[MLV_STORE_ID_HEX_BYTES];
+    size_t busy_cap;
+} mlv_srv;
+
+/* Opens the data directory, its database and trust state, with `cfg`
+ * already loaded. Logs and returns -1 on failure. */
+int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg);
+void mlv_srv_close(mlv_srv *s);
+
+/* 0 when the caller now owns `id`, -1 if another request does. */
+int mlv_srv_claim(mlv_srv *s, const char *id);
+void mlv_srv_release(mlv_srv *s, const char *id);
+
+/* Removes pending uploads whose expiry hour has passed (skipping claimed
+ * ones); returns how many. */
+size_t mlv_srv_sweep(mlv_srv *s, int64_t now);
+
+/* Whole hours since the epoch, rounded up: the only precision at which
+ * the server keeps a time of its own. */
+int64_t mlv_srv_hour_ceil(int64_t unix_seconds);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * The data directory and the files in it:
+ *
+ *   config, org.pub, manifest, manifest.minisig   written by init / install-manifest
+ *   malyava.db                                     db.h
+ *   uploads/<id>.part                              pending upload: ciphertext so far
+ *   envelopes/<id>.env                             received submission
+ *
+ * Ids are 16 random bytes as 32 lowercase hex digits. Every stored file
+ * has its times set to the start of its day; ctime still shows the last
+ * change (docs/DEPLOY.md).
+ */
+#ifndef MALYAVA_DROPBOX_STORE_H
+#define MALYAVA_DROPBOX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <malyava/envelope.h>
+
+#define MLV_STORE_ID_BYTES 16u
+#define MLV_STORE_ID_HEX_BYTES (2u * MLV_STORE_ID_BYTES + 1u)
+
+#define MLV_STORE_CONFIG "config"
+#define MLV_STORE_ORG_KEY "org.pub"
+#define MLV_STORE_MANIFEST "manifest"
+#define MLV_STORE_MANIFEST_SIG "manifest.minisig"
+#define MLV_STORE_DB "malyava.db"
+#define MLV_STORE_UPLOADS "uploads"
+#define MLV_STORE_ENVELOPES "envelopes"
+
+typedef struct mlv_store {
+    int dir_fd;
+    int uploads_fd;
+    int envelopes_fd;
+} mlv_store;
+
+/* A fresh random id. */
+void mlv_store_id_new(char out[MLV_STORE_ID_HEX_BYTES]);
+/* 1 if `s` is exactly 32 lowercase hex digits. */
+int mlv_store_id_valid(const char *s, size_t len);
+
+/* Creates uploads/ and envelopes/ (0700) inside an existing directory. */
+int mlv_store_create(const char *path);
+/* Opens the three directories (no symlinks); -1 with a logged reason. */
+int mlv_store_open(const char *path, mlv_store *out);
+void mlv_store_close(mlv_store *s);
+
+/* uploads/<id>.part: a new empty file, or an existing one read-write. */
+int mlv_store_part_create(const mlv_store *s, const char *id);
+int mlv_store_part_open(const mlv_store *s, const char *id);
+int mlv_store_part_remove(const mlv_store *s, const char *id);
+
+/* Sets a file's access and modification times to 00:00 UTC of `day`. */
+int mlv_store_set_day(int fd, int64_t day);
+
+/*
+ * Makes a complete upload a received envelope: fsyncs `fd` (which must
+ * hold exactly `length` bytes), computes the receipt, dates the file,
+ * renames uploads/<id>.part to envelopes/<id>.env and fsyncs both
+ * directories. Only the database commit remains after it.
+ */
+int mlv_store_promote(const mlv_store *s, const char *id, int fd, uint64_t length, int64_t day,
+                      uint8_t receipt[MLV_RECEIPT_BYTES]);
+/* Moves envelopes/<id>.env back to uploads/<id>.part (crash recovery). */
+int mlv_store_demote(const mlv_store *s, const char *id);
+int mlv_store_envelope_remove(const mlv_store *s, const char *id);
+
+/* Bytes unprivileged users may still write on the data volume. */
+int mlv_store_free_bytes(const mlv_store *s, uint64_t *out);
+
+#endif
