@@ -725,7 +725,7 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t len, uint64_t offset)
 static step patch(mlv_tus_client *c, const char *id, const uint8_t *buf, size_t len, uint64_t *offset,
                   uint64_t length, int *done, char receipt[MLV_RECEIPT_STR_BYTES])
 {
-    static const char what[] = "sending";
+    char what[64];
     uint8_t digest[crypto_hash_sha256_BYTES];
     char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
     char off_line[48], sum_line[TUS_CHECKSUM_BYTES + 24];
@@ -737,6 +737,7 @@ static step patch(mlv_tus_client *c, const char *id, const uint8_t *buf, size_t 
     step st = STEP_FATAL;
 
     memset(&r, 0, sizeof r);
+    snprintf(what, sizeof what, "sending bytes from %llu", (unsigned long long)*offset);
     crypto_hash_sha256(digest, buf, len);
     sodium_bin2base64(b64, sizeof b64, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL);
     snprintf(off_line, sizeof off_line, "Upload-Offset: %llu", (unsigned long long)*offset);

@@ -197,11 +197,10 @@ static enum MHD_Result not_routed(mlv_http_req *r, const char *url, size_t url_l
     return mlv_http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
-static enum MHD_Result first_call(mlv_http_req *r, const char *url, const char *method, size_t *data_size)
+static enum MHD_Result route_request(mlv_http_req *r, const char *url, const char *method, size_t *data_size)
 {
     header_scan sc = { NULL, NULL, 0, 0, 0 };
     size_t url_len = strnlen(url, MLV_SRV_MAX_URL_BYTES + 1u);
-    enum MHD_Result rc;
 
     if (url_len > MLV_SRV_MAX_URL_BYTES)
         return mlv_http_fail(r, MHD_HTTP_URI_TOO_LONG, "the URL is too long; no resource here has one this long");
@@ -225,16 +224,14 @@ static enum MHD_Result first_call(mlv_http_req *r, const char *url, const char *
         if (r->id_ok)
             memcpy(r->id, id, id_len + 1u);
     }
-    r->first = 1;
-    rc = r->route->handler(r, NULL, data_size);
-    r->first = 0;
-    return rc;
+    return r->route->handler(r, NULL, data_size);
 }
 
 static enum MHD_Result dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                 const char *version, const char *data, size_t *data_size, void **req_cls)
 {
     mlv_http_req *r = *req_cls;
+    enum MHD_Result rc;
 
     (void)version;
     if (r == NULL) {
@@ -244,11 +241,13 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *conn, const ch
         r->srv = cls;
         r->conn = conn;
         *req_cls = r;
-        return first_call(r, url, method, data_size);
+        r->first = 1;
+        rc = route_request(r, url, method, data_size);
+        r->first = 0;
+        return rc;
     }
     if (r->answered) {
         struct MHD_Response *resp = r->deferred;
-        enum MHD_Result rc;
 
         if (*data_size > 0) {
             r->drained += *data_size;

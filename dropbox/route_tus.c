@@ -409,14 +409,24 @@ static void discard_unverified(tus_patch *p)
     p->offset = p->committed;
 }
 
-static void remove_upload(mlv_http_req *r, tus_patch *p)
+static void remove_upload(mlv_http_req *r)
 {
     if (mlv_db_upload_delete(r->srv->db, r->id) != MLV_DB_OK ||
         mlv_store_part_remove(&r->srv->store, r->id) != 0)
         mlv_log_msg("cannot remove a refused upload; it expires or is removed at the next start");
-    close(p->fd);
+}
+
+/* Lets the upload go as soon as the answer is known, not when MHD reports
+ * the request finished: by then the client may already have sent its
+ * next PATCH. */
+static void patch_release(mlv_http_req *r, tus_patch *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
     p->fd = -1;
-    p->done = 1;
+    if (p->claimed)
+        mlv_srv_release(r->srv, r->id);
+    p->claimed = 0;
 }
 
 static void patch_fail(mlv_http_req *r, tus_patch *p, unsigned status, fail_action action, const char *fmt, ...)
@@ -436,9 +446,10 @@ static void patch_fail(mlv_http_req *r, tus_patch *p, unsigned status, fail_acti
     va_end(ap);
     if (action == DISCARD)
         discard_unverified(p);
-    else if (action == REMOVE)
-        remove_upload(r, p);
+    else
+        remove_upload(r);
     p->done = 1;
+    patch_release(r, p);
 }
 
 static enum MHD_Result send_failure(mlv_http_req *r, tus_patch *p)
@@ -685,6 +696,7 @@ enum MHD_Result mlv_route_tus_patch(mlv_http_req *r, const char *data, size_t *d
 {
     tus_patch *p = r->state;
     size_t len = *data_size;
+    enum MHD_Result rc;
 
     if (r->first) {
         p = calloc(1, sizeof *p);
@@ -692,10 +704,16 @@ enum MHD_Result mlv_route_tus_patch(mlv_http_req *r, const char *data, size_t *d
             return MHD_NO;
         p->fd = -1;
         r->state = p;
-        return patch_begin(r, p);
+        rc = patch_begin(r, p);
+        if (r->answered)
+            patch_release(r, p);
+        return rc;
     }
-    if (len == 0)
-        return patch_end(r, p);
+    if (len == 0) {
+        rc = patch_end(r, p);
+        patch_release(r, p);
+        return rc;
+    }
     *data_size = 0;
     patch_data(r, p, data, len);
     return p->fail_status != 0 ? send_failure(r, p) : MHD_YES;
@@ -717,10 +735,7 @@ void mlv_route_tus_patch_done(mlv_http_req *r, enum MHD_RequestTerminationCode t
     }
     if (p->fail_resp != NULL)
         MHD_destroy_response(p->fail_resp);
-    if (p->fd >= 0)
-        close(p->fd);
-    if (p->claimed)
-        mlv_srv_release(r->srv, r->id);
+    patch_release(r, p);
     sodium_memzero(p, sizeof *p);
     free(p);
     r->state = NULL;

@@ -77,6 +77,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], commands[c].name) == 0)
             return commands[c].run(argc - i, argv + i, &o);
     }
-    fprintf(stderr, "malyava-keys: unknown command '%s'; run `malyava-keys --help` for the list\n", argv[i]);
+    fprintf(stderr, "malyava-keys: unknown command '%s'\n", argv[i]);
+    usage(stderr);
     return MLV_KEYS_EXIT_USAGE;
 }

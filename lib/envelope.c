@@ -8,8 +8,9 @@
  * Opening checks, in this order, and touches nothing further until each
  * check passes: structure of the header, a stanza for one of our keys,
  * that stanza's seal, the header MAC (constant time), then every chunk.
- * A chunk is only known not to be the last once more bytes follow it, so
- * the opener holds one full chunk back until then.
+ * The header declares the payload length, so the opener knows each
+ * chunk's size and which one must be FINAL: a cut-off envelope and one
+ * with bytes appended are told apart wherever the cut or the addition is.
  */
 #include <malyava/envelope.h>
 
@@ -70,8 +71,42 @@ void mlv_env_receipt_to_string(char out[MLV_RECEIPT_STR_BYTES], const uint8_t re
 
 /* ---- header structure ---------------------------------------------------- */
 
+static uint64_t load_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8u * i);
+    return v;
+}
+
+static void store_u64(uint8_t *p, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8u * i));
+}
+
+/* Chunks for a payload: all full but the last, which holds the rest (an
+ * empty payload is one empty FINAL chunk). */
+static uint64_t chunk_count(uint64_t payload)
+{
+    return payload == 0 ? 1 : (payload + MLV_CHUNK_BYTES - 1) / MLV_CHUNK_BYTES;
+}
+
+static size_t last_chunk_plain(uint64_t payload)
+{
+    return (size_t)(payload - (chunk_count(payload) - 1) * MLV_CHUNK_BYTES);
+}
+
+uint64_t mlv_env_total_bytes(uint32_t nrecipients, uint64_t payload_bytes)
+{
+    return MLV_ENV_HEADER_BYTES((uint64_t)nrecipients) + payload_bytes +
+           chunk_count(payload_bytes) * MLV_ENV_CHUNK_OVERHEAD;
+}
+
 mlv_env_status mlv_env_header_parse(const uint8_t *buf, size_t len, mlv_env_header *out)
 {
+    uint64_t payload;
     size_t n, need;
 
     memset(out, 0, sizeof *out);
@@ -88,12 +123,21 @@ mlv_env_status mlv_env_header_parse(const uint8_t *buf, size_t len, mlv_env_head
         return MLV_ENV_NEED_MORE;
     if ((buf[8] & (uint8_t)~MLV_ENV_FLAG_SERVER_SEALED) != 0)
         return MLV_ENV_ERR_MALFORMED;
+    if (len < 10u)
+        return MLV_ENV_NEED_MORE;
+    if (buf[9] == 0)
+        return MLV_ENV_ERR_MALFORMED;
+    if (buf[9] > MLV_MAX_RECIPIENTS)
+        return MLV_ENV_ERR_LIMIT;
     if (len < MLV_ENV_FIXED_BYTES)
         return MLV_ENV_NEED_MORE;
     n = buf[9];
     if (n == 0)
         return MLV_ENV_ERR_MALFORMED;
     if (n > MLV_MAX_RECIPIENTS)
+        return MLV_ENV_ERR_LIMIT;
+    payload = load_u64(buf + 10);
+    if (payload > MLV_MAX_PAYLOAD_BYTES)
         return MLV_ENV_ERR_LIMIT;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s = buf + MLV_ENV_FIXED_BYTES + i * MLV_ENV_STANZA_BYTES;
@@ -125,6 +169,7 @@ mlv_env_status mlv_env_header_parse(const uint8_t *buf, size_t len, mlv_env_head
     out->version = buf[7];
     out->flags = buf[8];
     out->nrecipients = (uint32_t)n;
+    out->payload_bytes = payload;
     out->header_bytes = need;
     return MLV_ENV_OK;
 }
@@ -152,6 +197,8 @@ struct mlv_env_sealer {
     void *write_ctx;
     mlv_env_status status; /* sticky */
     int finished;
+    uint64_t declared; /* plaintext bytes promised in the header */
+    uint64_t pushed;
     size_t fill;
     uint8_t plain[MLV_CHUNK_BYTES];
     uint8_t cipher[MLV_ENV_CHUNK_CT_BYTES];
@@ -170,7 +217,7 @@ static mlv_env_status seal_emit(mlv_env_sealer *s, const uint8_t *plain, size_t 
 }
 
 mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *recipients, size_t n,
-                                uint8_t flags, mlv_env_write_fn write, void *write_ctx)
+                                uint64_t payload_bytes, uint8_t flags, mlv_env_write_fn write, void *write_ctx)
 {
     uint8_t file_key[FILE_KEY_BYTES], mac_key[crypto_generichash_KEYBYTES];
     uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], id[MLV_KEY_ID_BYTES];
@@ -182,7 +229,7 @@ mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *reci
     *out = NULL;
     if (recipients == NULL || write == NULL || n == 0 || (flags & (uint8_t)~MLV_ENV_FLAG_SERVER_SEALED) != 0)
         return MLV_ENV_ERR_USAGE;
-    if (n > MLV_MAX_RECIPIENTS)
+    if (n > MLV_MAX_RECIPIENTS || payload_bytes > MLV_MAX_PAYLOAD_BYTES)
         return MLV_ENV_ERR_LIMIT;
     for (size_t i = 0; i < n; i++) {
         /* An id that does not belong to its key would send a file key nowhere. */
@@ -200,6 +247,7 @@ mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *reci
     memset(s, 0, sizeof *s);
     s->write = write;
     s->write_ctx = write_ctx;
+    s->declared = payload_bytes;
     crypto_generichash_init(&s->receipt, NULL, 0, MLV_RECEIPT_BYTES);
 
     /* Random draws in this order (docs/FORMAT.md §1.5): file key, each
@@ -211,6 +259,7 @@ mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *reci
     p[7] = MLV_ENV_VERSION;
     p[8] = flags;
     p[9] = (uint8_t)n;
+    store_u64(p + 10, payload_bytes);
     p += MLV_ENV_FIXED_BYTES;
     for (size_t i = 0; i < n; i++) {
         p[0] = MLV_ENV_STANZA_X25519;
@@ -249,8 +298,9 @@ mlv_env_status mlv_env_seal_push(mlv_env_sealer *s, const uint8_t *plaintext, si
         return MLV_ENV_ERR_USAGE;
     if (s->status != MLV_ENV_OK)
         return s->status;
-    if (s->finished)
+    if (s->finished || len > s->declared - s->pushed)
         return s->status = MLV_ENV_ERR_USAGE;
+    s->pushed += len;
     while (len > 0) {
         size_t take;
 
@@ -286,7 +336,7 @@ mlv_env_status mlv_env_seal_finish(mlv_env_sealer *s, uint8_t receipt[MLV_RECEIP
         return MLV_ENV_ERR_USAGE;
     if (s->status != MLV_ENV_OK)
         return s->status;
-    if (s->finished)
+    if (s->finished || s->pushed != s->declared)
         return s->status = MLV_ENV_ERR_USAGE;
     if (seal_emit(s, s->plain, s->fill, crypto_secretstream_xchacha20poly1305_TAG_FINAL) != MLV_ENV_OK)
         return s->status;
@@ -316,6 +366,8 @@ struct mlv_env_opener {
     mlv_env_status status; /* sticky */
     int unlocked;          /* header authenticated */
     int final_seen;
+    uint64_t chunks_left;  /* including the FINAL one */
+    size_t last_chunk_bytes; /* ciphertext bytes of the FINAL chunk */
     mlv_env_header header;
     size_t header_fill;
     size_t cipher_fill;
@@ -388,6 +440,8 @@ static mlv_env_status open_unlock(mlv_env_opener *o)
         goto out;
     }
     o->unlocked = 1;
+    o->chunks_left = chunk_count(o->header.payload_bytes);
+    o->last_chunk_bytes = last_chunk_plain(o->header.payload_bytes) + MLV_ENV_CHUNK_OVERHEAD;
     status = MLV_ENV_OK;
 out:
     if (status != MLV_ENV_OK) {
@@ -399,29 +453,22 @@ out:
     return status;
 }
 
-/* Decrypts one chunk. `is_last` says no byte follows it. */
-static mlv_env_status open_chunk(mlv_env_opener *o, const uint8_t *cipher, size_t len, int is_last)
+/* Decrypts the next chunk, whose size the header fixed: only the last may
+ * be FINAL, and it must be. */
+static mlv_env_status open_chunk(mlv_env_opener *o, const uint8_t *cipher, size_t len)
 {
     unsigned long long plen = 0;
     unsigned char tag = 0;
+    int is_last = o->chunks_left == 1;
 
-    if (len < MLV_ENV_CHUNK_OVERHEAD)
-        return MLV_ENV_ERR_TRUNCATED;
     if (crypto_secretstream_xchacha20poly1305_pull(&o->stream, o->plain, &plen, &tag, cipher, len, NULL, 0) != 0)
         return MLV_ENV_ERR_TAMPERED;
-    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-        if (!is_last)
-            return MLV_ENV_ERR_TRAILING;
-        o->final_seen = 1;
-    } else if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) {
-        return MLV_ENV_ERR_TAMPERED; /* our sealer never rekeys or pushes */
-    } else if (is_last) {
-        /* A full chunk without FINAL at the end: the rest was cut off. A
-         * short one could only come from a forged stream. */
-        return len == MLV_ENV_CHUNK_CT_BYTES ? MLV_ENV_ERR_TRUNCATED : MLV_ENV_ERR_TAMPERED;
-    } else if (len != MLV_ENV_CHUNK_CT_BYTES) {
+    /* A FINAL too early would be a forged stream; our sealer never rekeys. */
+    if (tag != (is_last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                        : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE))
         return MLV_ENV_ERR_TAMPERED;
-    }
+    o->chunks_left--;
+    o->final_seen = is_last;
     if (plen > 0 && o->write(o->write_ctx, o->plain, (size_t)plen) != 0)
         return MLV_ENV_ERR_SYSTEM;
     return MLV_ENV_OK;
@@ -473,54 +520,46 @@ mlv_env_status mlv_env_open_feed(mlv_env_opener *o, const uint8_t *in, size_t le
     }
 
     while (len > 0) {
-        size_t take;
+        size_t need, take;
 
-        if (o->cipher_fill == MLV_ENV_CHUNK_CT_BYTES) {
-            st = open_chunk(o, o->cipher, o->cipher_fill, 0);
-            if (st != MLV_ENV_OK)
-                return open_fail(o, st);
-            o->cipher_fill = 0;
-        }
         if (o->final_seen)
             return open_fail(o, MLV_ENV_ERR_TRAILING);
-        /* Whole chunks with bytes after them are opened in place. */
-        if (o->cipher_fill == 0 && len > MLV_ENV_CHUNK_CT_BYTES) {
-            st = open_chunk(o, in, MLV_ENV_CHUNK_CT_BYTES, 0);
+        need = o->chunks_left == 1 ? o->last_chunk_bytes : MLV_ENV_CHUNK_CT_BYTES;
+        /* A whole chunk in the input is opened in place, without a copy. */
+        if (o->cipher_fill == 0 && len >= need) {
+            st = open_chunk(o, in, need);
             if (st != MLV_ENV_OK)
                 return open_fail(o, st);
-            in += MLV_ENV_CHUNK_CT_BYTES;
-            len -= MLV_ENV_CHUNK_CT_BYTES;
+            in += need;
+            len -= need;
             continue;
         }
-        take = MLV_ENV_CHUNK_CT_BYTES - o->cipher_fill;
+        take = need - o->cipher_fill;
         if (take > len)
             take = len;
         memcpy(o->cipher + o->cipher_fill, in, take);
         o->cipher_fill += take;
         in += take;
         len -= take;
+        if (o->cipher_fill == need) {
+            o->cipher_fill = 0;
+            st = open_chunk(o, o->cipher, need);
+            if (st != MLV_ENV_OK)
+                return open_fail(o, st);
+        }
     }
     return MLV_ENV_OK;
 }
 
 mlv_env_status mlv_env_open_finish(mlv_env_opener *o, uint8_t receipt[MLV_RECEIPT_BYTES])
 {
-    mlv_env_status st;
-
     if (o == NULL || receipt == NULL)
         return MLV_ENV_ERR_USAGE;
     if (o->status != MLV_ENV_OK)
         return o->status;
-    if (!o->unlocked)
+    /* The header said how long the envelope is: anything short is cut off. */
+    if (!o->unlocked || !o->final_seen)
         return open_fail(o, MLV_ENV_ERR_TRUNCATED);
-    if (!o->final_seen) {
-        if (o->cipher_fill == 0)
-            return open_fail(o, MLV_ENV_ERR_TRUNCATED);
-        st = open_chunk(o, o->cipher, o->cipher_fill, 1);
-        if (st != MLV_ENV_OK)
-            return open_fail(o, st);
-        o->cipher_fill = 0;
-    }
     crypto_generichash_final(&o->receipt, receipt, MLV_RECEIPT_BYTES);
     o->status = MLV_ENV_ERR_USAGE; /* finished: no more feeding */
     return MLV_ENV_OK;

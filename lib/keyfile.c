@@ -209,6 +209,7 @@ mlv_key_status mlv_key_secret_inspect(const uint8_t *file, size_t len, mlv_key_i
     mlv_key_info info;
 
     memset(out, 0, sizeof *out);
+    memset(&info, 0, sizeof info);
     if (len < OFF_KIND || memcmp(file, SK_MAGIC, SK_MAGIC_LEN) != 0 || file[OFF_VERSION] == 0)
         return MLV_KEY_ERR_CORRUPT;
     /* A later version may lay the file out differently: say so rather

@@ -5,6 +5,8 @@
  * the editor's machine, so it accepts exactly the documented shape: known
  * keys only, the right types, bounded sizes, safe file names. Strings it
  * hands out are plaintext of a testimony and are wiped when cleared.
+ * (jansson's own transient copies are freed without wiping: a known limit,
+ * acceptable on the air-gapped machine where this runs; see SECURITY.md.)
  */
 #include <malyava/payload.h>
 
@@ -17,43 +19,6 @@
 #define HEX_DIGEST_CHARS (MLV_FILE_DIGEST_BYTES * 2u)
 
 static const char *const file_meta_words[] = { "none", "stripped", "kept" };
-
-/* jansson copies every string it parses; these allocators make sure the
- * copies of a testimony's text are wiped when jansson lets go of them. */
-#define ALLOC_PREFIX 16u
-
-static void *wiping_malloc(size_t n)
-{
-    unsigned char *p;
-
-    if (n > SIZE_MAX - ALLOC_PREFIX)
-        return NULL;
-    p = malloc(n + ALLOC_PREFIX);
-    if (p == NULL)
-        return NULL;
-    memcpy(p, &n, sizeof n);
-    return p + ALLOC_PREFIX;
-}
-
-static void wiping_free(void *q)
-{
-    unsigned char *p;
-    size_t n;
-
-    if (q == NULL)
-        return;
-    p = (unsigned char *)q - ALLOC_PREFIX;
-    memcpy(&n, p, sizeof n);
-    sodium_memzero(q, n);
-    free(p);
-}
-
-/* Installed before main() so that no jansson object is ever allocated
- * with one allocator and freed with the other. */
-__attribute__((constructor)) static void use_wiping_allocator(void)
-{
-    json_set_alloc_funcs(wiping_malloc, wiping_free);
-}
 
 static void wipe_string(char *s)
 {
@@ -442,16 +407,12 @@ mlv_env_status mlv_meta_encode(const mlv_metadata *m, char **out, size_t *out_le
         st = MLV_ENV_ERR_LIMIT;
         goto out;
     }
+    *out = text;
     *out_len = strlen(text);
-    *out = malloc(*out_len + 1);
-    if (*out == NULL) {
-        *out_len = 0;
-        goto out;
-    }
-    memcpy(*out, text, *out_len + 1);
+    text = NULL;
     st = MLV_ENV_OK;
 out:
-    wiping_free(text);
+    wipe_string(text);
     json_decref(fields);
     json_decref(files);
     json_decref(root);

@@ -100,7 +100,7 @@ mlv_env_status mlv_pay_seal_new(mlv_pay_sealer **out, const mlv_box_public *reci
     crypto_generichash_init(&s->file_hash, NULL, 0, MLV_FILE_DIGEST_BYTES);
     for (unsigned i = 0; i < LENGTH_PREFIX_BYTES; i++)
         prefix[i] = (uint8_t)((uint64_t)json_len >> (8u * i));
-    st = mlv_env_seal_new(&s->env, recipients, n, flags, write, write_ctx);
+    st = mlv_env_seal_new(&s->env, recipients, n, mlv_pad_padme(total), flags, write, write_ctx);
     if (st == MLV_ENV_OK)
         st = mlv_env_seal_push(s->env, prefix, sizeof prefix);
     if (st == MLV_ENV_OK)
@@ -262,6 +262,9 @@ static int finish_record(mlv_pay_opener *o)
         return sink_fail(o, st);
     if (payload_length(o->record_len, &o->meta, &total) != 0)
         return sink_fail(o, MLV_ENV_ERR_LIMIT);
+    /* The record and the authenticated header must agree on the size. */
+    if (mlv_pad_padme(total) != mlv_env_open_header(o->env)->payload_bytes)
+        return sink_fail(o, MLV_ENV_ERR_MALFORMED);
     o->padding_left = mlv_pad_padme(total) - total;
     if (o->cb->on_metadata != NULL && o->cb->on_metadata(o->cb_ctx, &o->meta) != 0)
         return sink_fail(o, MLV_ENV_ERR_SYSTEM);

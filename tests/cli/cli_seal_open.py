@@ -122,7 +122,7 @@ def main():
     check(p.returncode == 1 and listing(out) == before, "a second open into the same directory changes nothing")
 
     # Damaged envelopes leave nothing behind.
-    header_len = 10 + 91 * raw[9] + 24 + 32
+    header_len = 18 + 91 * raw[9] + 24 + 32
     check(len(raw) > header_len + 2 * 65553, "the test envelope spans three chunks")
     damaged = {
         "last-byte": raw[:-1] + bytes([raw[-1] ^ 1]),
@@ -130,6 +130,7 @@ def main():
         "truncated": raw[:-100],
         "header-only": raw[:header_len],
         "first-chunk-boundary": raw[:header_len + 65553],
+        "mid-chunk": raw[:header_len + 65553 + 1000],
         "second-chunk-boundary": raw[:header_len + 2 * 65553],
         "appended": raw + b"\0",
         "magic": b"X" + raw[1:],

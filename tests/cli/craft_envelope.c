@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include <malyava/envelope.h>
+#include <malyava/payload.h>
 #include <malyava/fileio.h>
 #include <malyava/keyfile.h>
 
@@ -23,7 +24,9 @@ static int write_fd(void *ctx, const uint8_t *buf, size_t len)
 
 int main(int argc, char **argv)
 {
+    static const uint8_t zeros[4096];
     uint8_t *json = NULL, *body = NULL, len_le[4], receipt[MLV_RECEIPT_BYTES];
+    uint64_t total, padded;
     size_t json_len = 0, body_len = 0;
     mlv_box_public recipient;
     mlv_env_sealer *s = NULL;
@@ -44,9 +47,15 @@ int main(int argc, char **argv)
         return 1;
     for (unsigned i = 0; i < 4; i++)
         len_le[i] = (uint8_t)(json_len >> (8 * i));
-    if (mlv_env_seal_new(&s, &recipient, 1, 0, write_fd, &fd) != MLV_ENV_OK ||
+    /* Padded as an honest sealer would, so the content is the only defect. */
+    total = 4 + json_len + body_len;
+    padded = mlv_pad_padme(total);
+    if (padded - total > sizeof zeros ||
+        mlv_env_seal_new(&s, &recipient, 1, padded, 0, write_fd, &fd) != MLV_ENV_OK ||
         mlv_env_seal_push(s, len_le, 4) != MLV_ENV_OK || mlv_env_seal_push(s, json, json_len) != MLV_ENV_OK ||
-        mlv_env_seal_push(s, body, body_len) != MLV_ENV_OK || mlv_env_seal_finish(s, receipt) != MLV_ENV_OK) {
+        mlv_env_seal_push(s, body, body_len) != MLV_ENV_OK ||
+        mlv_env_seal_push(s, zeros, (size_t)(padded - total)) != MLV_ENV_OK ||
+        mlv_env_seal_finish(s, receipt) != MLV_ENV_OK) {
         fprintf(stderr, "craft_envelope: sealing failed\n");
         return 1;
     }

@@ -90,7 +90,7 @@ void mlv_fuzz_check_metadata(const mlv_metadata *m);
  * Opens `len` bytes of envelope with the fixed editor key through the
  * payload opener, fed in pieces from `cutter`, and aborts if the opener
  * breaks its contract: callbacks out of order, more bytes than declared,
- * a file ended short, an error that does not stick, success without
+ * a file ended short, a feed error that does not stick, success without
  * metadata or with files missing. Returns the final status.
  */
 mlv_env_status mlv_fuzz_open_payload(const uint8_t *env, size_t len, mlv_fuzz_cutter *cutter);

@@ -2,7 +2,8 @@
  * The server's configuration file (dropbox/config.c), through the same
  * mlv_cfg_load the server calls, and the listen-address parser on its own.
  * The file is the admin's, not a source's, but a typo must still never
- * crash the server or leave a setting out of its range.
+ * crash the server or leave a setting out of its range, and what `init`
+ * writes for a configuration must read back as the same configuration.
  *
  * dropbox/config.h offers no parser over bytes yet, so each input is
  * written to a private temporary file first.
@@ -69,20 +70,43 @@ static void check_loaded(const mlv_cfg *c)
     FUZZ_ASSERT(c->threads >= 1 && c->threads <= MLV_SRV_MAX_THREADS);
 }
 
+static void write_tmp(const void *data, size_t size)
+{
+    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    FUZZ_ASSERT(fd >= 0 && mlv_file_write_all(fd, data, size) == 0 && close(fd) == 0);
+}
+
+static int same_cfg(const mlv_cfg *a, const mlv_cfg *b)
+{
+    return strcmp(a->listen, b->listen) == 0 && a->max_submission_bytes == b->max_submission_bytes &&
+           a->max_disk_bytes == b->max_disk_bytes && a->min_free_bytes == b->min_free_bytes &&
+           a->max_pending_uploads == b->max_pending_uploads && a->max_connections == b->max_connections &&
+           a->timeout_seconds == b->timeout_seconds && a->upload_expiry_hours == b->upload_expiry_hours &&
+           a->manifest_grace_days == b->manifest_grace_days && a->threads == b->threads &&
+           a->has_export_token == b->has_export_token &&
+           memcmp(a->export_token_hash, b->export_token_hash, sizeof a->export_token_hash) == 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sockaddr_storage ss;
     socklen_t ss_len;
-    mlv_cfg cfg;
-    char *text;
-    int fd;
+    mlv_cfg cfg, again;
+    char *text = NULL;
+    size_t text_len = 0;
 
     mlv_fuzz_rng_reset();
-    fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    FUZZ_ASSERT(fd >= 0 && mlv_file_write_all(fd, data, size) == 0 && close(fd) == 0);
+    write_tmp(data, size);
     mlv_cfg_defaults(&cfg);
-    if (mlv_cfg_load(&cfg, tmp_path) == 0)
+    if (mlv_cfg_load(&cfg, tmp_path) == 0) {
         check_loaded(&cfg);
+        FUZZ_ASSERT(mlv_cfg_format(&cfg, &text, &text_len) == 0);
+        write_tmp(text, text_len);
+        free(text);
+        mlv_cfg_defaults(&again);
+        FUZZ_ASSERT(mlv_cfg_load(&again, tmp_path) == 0 && same_cfg(&cfg, &again));
+    }
 
     /* The listen parser takes a C string from a flag or a config line. */
     text = malloc(size + 1);

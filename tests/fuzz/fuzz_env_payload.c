@@ -32,7 +32,7 @@ static void seal(const uint8_t *data, size_t size, mlv_fuzz_buf *out, mlv_fuzz_c
     size_t off = 0, n;
 
     mlv_fuzz_editor_public(&recipient);
-    FUZZ_ASSERT(mlv_env_seal_new(&s, &recipient, 1, 0, mlv_fuzz_buf_write, out) == MLV_ENV_OK);
+    FUZZ_ASSERT(mlv_env_seal_new(&s, &recipient, 1, size, 0, mlv_fuzz_buf_write, out) == MLV_ENV_OK);
     while (off < size) {
         n = mlv_fuzz_cutter_next(cutter, size - off);
         FUZZ_ASSERT(mlv_env_seal_push(s, data + off, n) == MLV_ENV_OK);

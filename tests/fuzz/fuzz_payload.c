@@ -149,14 +149,14 @@ mlv_env_status mlv_fuzz_open_payload(const uint8_t *env, size_t len, mlv_fuzz_cu
         st = mlv_pay_open_feed(o, env + off, n);
         off += n;
     }
-    if (st == MLV_ENV_OK)
-        st = mlv_pay_open_finish(o, receipt);
-    if (st == MLV_ENV_OK) {
-        check_opened(o, &c, env, len, receipt);
-    } else {
-        /* Errors stick: a caller that keeps feeding learns nothing new. */
+    if (st != MLV_ENV_OK) {
+        /* A feed error sticks: a caller that keeps feeding learns nothing new. */
         FUZZ_ASSERT(mlv_pay_open_feed(o, env, len) == st);
         FUZZ_ASSERT(mlv_pay_open_finish(o, receipt) == st);
+    } else {
+        st = mlv_pay_open_finish(o, receipt);
+        if (st == MLV_ENV_OK)
+            check_opened(o, &c, env, len, receipt);
     }
     mlv_pay_open_free(o);
     free(c.files);

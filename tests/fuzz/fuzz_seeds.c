@@ -6,8 +6,8 @@
  * Usage: fuzz_seeds CORPUS_DIR [SIDE_DIR]
  * CORPUS_DIR gets one directory per harness. SIDE_DIR, if given, gets
  * what make-corpus needs to have real programs add seeds: the fixed
- * organisation key as minisign secret and public key files, and a
- * manifest text to sign.
+ * organisation key as minisign secret and public key files, a manifest
+ * text to sign, and a manifest valid today with its signature.
  * tests/fuzz/make-corpus runs it; see there.
  */
 #include <errno.h>
@@ -272,24 +272,36 @@ static int by_id(const void *a, const void *b)
     return memcmp(((const mlv_box_public *)a)->id, ((const mlv_box_public *)b)->id, MLV_KEY_ID_BYTES);
 }
 
-static void make_manifest(const char *name, uint64_t serial, size_t nkeys)
+/* A manifest, signed by the fixed organisation key, for `issued` and the
+ * default validity after it. */
+static int sign_manifest(uint64_t serial, size_t nkeys, int64_t issued, char **text, size_t *text_len, char **sig,
+                         size_t *sig_len)
 {
     mlv_manifest m;
-    char *text = NULL, *sig = NULL;
-    size_t text_len = 0, sig_len = 0;
-    uint8_t *both = NULL;
 
     memset(&m, 0, sizeof m);
     m.serial = serial;
-    m.issued_day = ISSUED_DAY;
-    m.expires_day = ISSUED_DAY + MLV_DEFAULT_MANIFEST_DAYS;
+    m.issued_day = issued;
+    m.expires_day = issued + MLV_DEFAULT_MANIFEST_DAYS;
     m.nkeys = nkeys;
     mlv_fuzz_editor_public(&m.keys[0]);
     for (size_t i = 1; i < nkeys; i++)
         m.keys[i] = many[i - 1];
     qsort(m.keys, nkeys, sizeof m.keys[0], by_id);
-    if (mlv_man_format(&m, &text, &text_len) != 0 ||
-        mlv_man_sign(text, text_len, &m, mlv_fuzz_org_public()->id, mlv_fuzz_org_secret(), &sig, &sig_len) != 0 ||
+    return mlv_man_format(&m, text, text_len) != 0 ||
+                   mlv_man_sign(*text, *text_len, &m, mlv_fuzz_org_public()->id, mlv_fuzz_org_secret(), sig,
+                                sig_len) != 0
+               ? -1
+               : 0;
+}
+
+static void make_manifest(const char *name, uint64_t serial, size_t nkeys)
+{
+    char *text = NULL, *sig = NULL;
+    size_t text_len = 0, sig_len = 0;
+    uint8_t *both = NULL;
+
+    if (sign_manifest(serial, nkeys, ISSUED_DAY, &text, &text_len, &sig, &sig_len) != 0 ||
         (both = malloc(text_len + 1 + sig_len)) == NULL) {
         fprintf(stderr, "fuzz_seeds: cannot make manifest %s\n", name);
         failures++;
@@ -305,6 +317,24 @@ out:
     free(text);
     free(sig);
     free(both);
+}
+
+/* For real programs that check the manifest against the clock (the
+ * server's init); never a seed, since it changes every day. */
+static void make_current_manifest(void)
+{
+    char *text = NULL, *sig = NULL;
+    size_t text_len = 0, sig_len = 0;
+
+    if (sign_manifest(1, 1, mlv_day_today(), &text, &text_len, &sig, &sig_len) != 0) {
+        fprintf(stderr, "fuzz_seeds: cannot make today's manifest\n");
+        failures++;
+    } else {
+        put_side("manifest-now", text, text_len);
+        put_side("manifest-now.minisig", sig, sig_len);
+    }
+    free(text);
+    free(sig);
 }
 
 /* minisign's own secret key file, unencrypted (as `minisign -G -W` writes
@@ -431,6 +461,7 @@ int main(int argc, char **argv)
     make_manifest("one-key", 1, 1);
     make_manifest("three-keys", 7, 3);
     make_manifest("max-keys", 123456789, MLV_MAX_MANIFEST_KEYS);
+    make_current_manifest();
     make_keys();
     free_records(records, n);
     return failures == 0 ? 0 : 1;

@@ -78,7 +78,14 @@ def kill_rounds(root, org, m1, envs):
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(UPLOADS)]
         for t in threads:
             t.start()
-        time.sleep(random.uniform(0.05, 0.3) + 0.3 * rnd)
+        # Kill when a random share of all bytes is acknowledged, so some
+        # uploads are mid-PATCH whatever the machine's speed.
+        share = random.uniform(0.2, 0.8) * sum(len(e) for e, _ in envs)
+        while any(t.is_alive() for t in threads):
+            with lock:
+                if sum(s[1] for s in state if s is not None) >= share:
+                    break
+            time.sleep(0.005)
         srv.proc.kill()
         srv.proc.wait()
         srv.proc.stdout.close()

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import threading
 
+# Sanitized builds: an undefined-behaviour report must fail the run, not scroll by.
+os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from srv_lib import MALYAVA, Checks, Org, Server, cleanup, init_data_dir, receipt_of, run, snapshot, tmpdir  # noqa: E402
 

@@ -19,6 +19,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Sanitized builds: an undefined-behaviour report must fail the run, not scroll by.
+os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from srv_lib import MALYAVA, Checks, Org, cleanup, receipt_of, tmpdir  # noqa: E402
 

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+# Sanitized builds: an undefined-behaviour report must fail the run, not scroll by.
+os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from srv_lib import Checks, Org, Server, cleanup, init_data_dir, tmpdir  # noqa: E402
 

@@ -23,7 +23,7 @@
 #define MLV_ENV_STANZA_X25519 0x01u
 #define MLV_ENV_STANZA_BODY_BYTES 80u /* crypto_box_SEALBYTES + file key */
 #define MLV_ENV_STANZA_BYTES (1u + MLV_KEY_ID_BYTES + 2u + MLV_ENV_STANZA_BODY_BYTES)
-#define MLV_ENV_FIXED_BYTES 10u        /* magic, version, flags, count */
+#define MLV_ENV_FIXED_BYTES 18u        /* magic, version, flags, count, payload length */
 #define MLV_ENV_STREAM_HEADER_BYTES 24u
 #define MLV_ENV_MAC_BYTES 32u
 #define MLV_ENV_CHUNK_OVERHEAD 17u     /* crypto_secretstream ABYTES */
@@ -62,6 +62,7 @@ typedef struct mlv_env_header {
     uint8_t version;
     uint8_t flags;
     uint32_t nrecipients;
+    uint64_t payload_bytes; /* padded plaintext length the header declares */
     uint8_t key_ids[MLV_MAX_RECIPIENTS][MLV_KEY_ID_BYTES];
     size_t header_bytes; /* total, MAC included */
 } mlv_env_header;
@@ -77,6 +78,10 @@ typedef struct mlv_env_header {
 mlv_env_status mlv_env_header_parse(const uint8_t *buf, size_t len, mlv_env_header *out)
     __attribute__((warn_unused_result));
 
+/* The exact size of a whole envelope: header plus every chunk. A server
+ * compares it with the upload's declared length. */
+uint64_t mlv_env_total_bytes(uint32_t nrecipients, uint64_t payload_bytes);
+
 void mlv_env_receipt_to_string(char out[MLV_RECEIPT_STR_BYTES], const uint8_t receipt[MLV_RECEIPT_BYTES]);
 
 /* ---- sealing ----------------------------------------------------------- */
@@ -85,16 +90,19 @@ typedef struct mlv_env_sealer mlv_env_sealer;
 
 /*
  * Starts an envelope to `n` recipients (1..MLV_MAX_RECIPIENTS, distinct
- * ids) and writes its header through `write`. `flags` is 0 or
- * MLV_ENV_FLAG_SERVER_SEALED.
+ * ids) that will carry exactly `payload_bytes` of plaintext, and writes its
+ * header through `write`. `flags` is 0 or MLV_ENV_FLAG_SERVER_SEALED.
+ * Declaring the length up front lets an opener tell a cut-off envelope
+ * from appended bytes at any position, not only at chunk boundaries.
  */
 mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *recipients, size_t n,
-                                uint8_t flags, mlv_env_write_fn write, void *write_ctx)
+                                uint64_t payload_bytes, uint8_t flags, mlv_env_write_fn write, void *write_ctx)
     __attribute__((warn_unused_result));
-/* Plaintext of any length, in any number of pieces. */
+/* Plaintext in any number of pieces; more than declared is refused. */
 mlv_env_status mlv_env_seal_push(mlv_env_sealer *s, const uint8_t *plaintext, size_t len)
     __attribute__((warn_unused_result));
-/* Writes the last chunk, tagged FINAL, and fills in the receipt. */
+/* Writes the last chunk, tagged FINAL, and fills in the receipt; fails if
+ * fewer bytes than declared were pushed. */
 mlv_env_status mlv_env_seal_finish(mlv_env_sealer *s, uint8_t receipt[MLV_RECEIPT_BYTES])
     __attribute__((warn_unused_result));
 /* Wipes keys and buffers. NULL is fine. */

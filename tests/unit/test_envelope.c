@@ -1,0 +1,392 @@
+/*
+ * The envelope, as docs/FORMAT.md §1 promises it: every recipient opens
+ * what was sealed, byte for byte, however the input is cut; and every
+ * class of damage is refused with its own status.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "support.h"
+
+#define CT MLV_ENV_CHUNK_CT_BYTES
+
+static uint8_t *pattern(size_t len, unsigned salt)
+{
+    uint8_t *p = malloc(len + 1);
+
+    for (size_t i = 0; i < len; i++)
+        p[i] = (uint8_t)((i * 131u + salt) % 251u);
+    return p;
+}
+
+/* The raw stream layer at its boundaries: plaintext of 0, 1, one chunk
+ * less one, one chunk, one chunk plus one, two chunks. */
+static void stream_round_trips(void)
+{
+    static const size_t sizes[] = { 0, 1, MLV_CHUNK_BYTES - 1, MLV_CHUNK_BYTES, MLV_CHUNK_BYTES + 1,
+                                    2 * MLV_CHUNK_BYTES };
+    const mlv_box_keypair *key = test_editor(0);
+    mlv_box_public pub;
+
+    test_editor_public(0, &pub);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        uint8_t *plain = pattern(sizes[s], 7), r1[MLV_RECEIPT_BYTES], r2[MLV_RECEIPT_BYTES];
+        test_buf env = { 0 }, out = { 0 };
+        mlv_env_sealer *sealer = NULL;
+        mlv_env_opener *opener = NULL;
+        size_t chunks = sizes[s] / MLV_CHUNK_BYTES + 1;
+
+        if (sizes[s] > 0 && sizes[s] % MLV_CHUNK_BYTES == 0)
+            chunks = sizes[s] / MLV_CHUNK_BYTES; /* the last full chunk is the FINAL one */
+        CHECK(mlv_env_seal_new(&sealer, &pub, 1, sizes[s], 0, test_buf_write, &env) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_push(sealer, plain, sizes[s]) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_finish(sealer, r1) == MLV_ENV_OK);
+        mlv_env_seal_free(sealer);
+        CHECK_EQ_INT(env.len, MLV_ENV_HEADER_BYTES(1) + sizes[s] + chunks * MLV_ENV_CHUNK_OVERHEAD);
+        CHECK_EQ_INT(env.len, mlv_env_total_bytes(1, sizes[s]));
+        CHECK(mlv_env_open_new(&opener, &key, 1, test_buf_write, &out) == MLV_ENV_OK);
+        CHECK(mlv_env_open_feed(opener, env.data, env.len) == MLV_ENV_OK);
+        CHECK(mlv_env_open_finish(opener, r2) == MLV_ENV_OK);
+        CHECK(mlv_env_open_key_index(opener) == 0);
+        mlv_env_open_free(opener);
+        CHECK_EQ_INT(out.len, sizes[s]);
+        CHECK(sizes[s] == 0 || memcmp(out.data, plain, sizes[s]) == 0);
+        CHECK(memcmp(r1, r2, sizeof r1) == 0);
+        test_buf_free(&env);
+        test_buf_free(&out);
+        free(plain);
+    }
+}
+
+/* Files of the boundary sizes, to 1 and to 16 editors; every editor opens
+ * with only its own key, each feeding the envelope in different pieces. */
+static void payload_round_trips(void)
+{
+    static const size_t sizes[] = { 0, 1, MLV_CHUNK_BYTES - 1, MLV_CHUNK_BYTES, MLV_CHUNK_BYTES + 1 };
+    static const size_t pieces[] = { 0, 1, 7, 4096, CT - 1, CT, CT + 1, 1 << 20 };
+    static const unsigned counts[] = { 1, 16 };
+
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (size_t c = 0; c < 2; c++) {
+            uint8_t *contents = pattern(sizes[s], (unsigned)s), seal_receipt[MLV_RECEIPT_BYTES];
+            mlv_file_info file = { .name = "video.mp4", .media_type = "video/mp4", .length = sizes[s] };
+            mlv_field field = { .name = "place", .value = "ИК-2" };
+            mlv_metadata meta = { .message = "Testimony", .nfields = 1, .fields = &field, .nfiles = 1,
+                                  .files = &file };
+            test_buf env = { 0 };
+
+            CHECK(test_seal(&meta, contents, sizes[s], counts[c], 0, &env, seal_receipt) == MLV_ENV_OK);
+            for (unsigned k = 0; k < counts[c]; k++) {
+                const mlv_box_keypair *key = test_editor(k);
+                uint8_t receipt[MLV_RECEIPT_BYTES];
+                test_opened got;
+                size_t piece = sizes[s] > 100 && pieces[k % 8] == 1 ? 3 : pieces[k % 8];
+
+                CHECK(test_open(env.data, env.len, &key, 1, piece, &got, receipt) == MLV_ENV_OK);
+                CHECK(memcmp(receipt, seal_receipt, sizeof receipt) == 0);
+                CHECK(got.meta.message != NULL && strcmp(got.meta.message, "Testimony") == 0);
+                CHECK(got.meta.nfields == 1 && strcmp(got.meta.fields[0].value, "ИК-2") == 0);
+                CHECK(got.meta.nfiles == 1 && strcmp(got.meta.files[0].name, "video.mp4") == 0);
+                CHECK_EQ_INT(got.ends, 1);
+                CHECK_EQ_INT(got.files[0].len, sizes[s]);
+                CHECK(sizes[s] == 0 || memcmp(got.files[0].data, contents, sizes[s]) == 0);
+                test_opened_free(&got);
+            }
+            /* Editor 16 was not a recipient. */
+            {
+                const mlv_box_keypair *stranger = test_editor(15);
+                uint8_t receipt[MLV_RECEIPT_BYTES];
+                test_opened got;
+
+                if (counts[c] == 1)
+                    CHECK(test_open(env.data, env.len, &stranger, 1, 0, &got, receipt) == MLV_ENV_ERR_NOT_FOR_ME);
+                test_opened_free(&got);
+            }
+            test_buf_free(&env);
+            free(contents);
+        }
+    }
+}
+
+/* The padded size hides the count and sizes of files: three files and one
+ * file of the same total produce envelopes of the same length. */
+static void padding_hides_layout(void)
+{
+    uint8_t *contents = pattern(30000, 1), receipt[MLV_RECEIPT_BYTES];
+    mlv_file_info three[3] = { { .name = "a", .length = 10000 }, { .name = "b", .length = 10000 },
+                               { .name = "c", .length = 10000 } };
+    mlv_file_info one[1] = { { .name = "abc", .length = 30000 } };
+    mlv_metadata m3 = { .nfiles = 3, .files = three }, m1 = { .nfiles = 1, .files = one };
+    test_buf e3 = { 0 }, e1 = { 0 };
+
+    CHECK(test_seal(&m3, contents, 30000, 1, 0, &e3, receipt) == MLV_ENV_OK);
+    CHECK(test_seal(&m1, contents, 30000, 1, 0, &e1, receipt) == MLV_ENV_OK);
+    CHECK_EQ_INT(e3.len, e1.len);
+    test_buf_free(&e3);
+    test_buf_free(&e1);
+    free(contents);
+}
+
+/* A file that changes between the two reads cannot be sealed. */
+static void changed_input_refused(void)
+{
+    uint8_t *contents = pattern(1000, 3), *other = pattern(1000, 4), receipt[MLV_RECEIPT_BYTES];
+    mlv_file_info file = { .name = "a.jpg", .length = 1000 };
+    mlv_metadata meta = { .nfiles = 1, .files = &file };
+    mlv_box_public pub;
+    mlv_pay_sealer *s = NULL;
+    test_buf env = { 0 };
+
+    test_editor_public(0, &pub);
+    crypto_generichash(file.digest, sizeof file.digest, contents, 1000, NULL, 0);
+    CHECK(mlv_pay_seal_new(&s, &pub, 1, 0, &meta, test_buf_write, &env) == MLV_ENV_OK);
+    CHECK(mlv_pay_seal_data(s, other, 1000) == MLV_ENV_ERR_INPUT_CHANGED);
+    CHECK(mlv_pay_seal_finish(s, receipt) == MLV_ENV_ERR_INPUT_CHANGED);
+    mlv_pay_seal_free(s);
+    s = NULL;
+    CHECK(mlv_pay_seal_new(&s, &pub, 1, 0, &meta, test_buf_write, &env) == MLV_ENV_OK);
+    CHECK(mlv_pay_seal_data(s, contents, 999) == MLV_ENV_OK);
+    CHECK(mlv_pay_seal_finish(s, receipt) == MLV_ENV_ERR_INPUT_CHANGED);
+    mlv_pay_seal_free(s);
+    s = NULL;
+    CHECK(mlv_pay_seal_new(&s, &pub, 1, 0, &meta, test_buf_write, &env) == MLV_ENV_OK);
+    CHECK(mlv_pay_seal_data(s, contents, 1000) == MLV_ENV_OK);
+    CHECK(mlv_pay_seal_data(s, contents, 1) == MLV_ENV_ERR_INPUT_CHANGED);
+    mlv_pay_seal_free(s);
+    test_buf_free(&env);
+    free(contents);
+    free(other);
+}
+
+/* Sealer argument checks: bad counts, duplicate ids, an id that is not its key's. */
+static void sealer_refuses_bad_recipients(void)
+{
+    mlv_box_public pubs[MLV_MAX_RECIPIENTS + 1];
+    mlv_env_sealer *s = NULL;
+    test_buf env = { 0 };
+
+    test_editor_public(0, &pubs[0]);
+    test_editor_public(0, &pubs[1]);
+    CHECK(mlv_env_seal_new(&s, pubs, 0, 1, 0, test_buf_write, &env) == MLV_ENV_ERR_USAGE);
+    CHECK(mlv_env_seal_new(&s, pubs, 2, 1, 0, test_buf_write, &env) == MLV_ENV_ERR_MALFORMED);
+    CHECK(mlv_env_seal_new(&s, pubs, MLV_MAX_RECIPIENTS + 1, 1, 0, test_buf_write, &env) == MLV_ENV_ERR_LIMIT);
+    CHECK(mlv_env_seal_new(&s, pubs, 1, MLV_MAX_PAYLOAD_BYTES + 1, 0, test_buf_write, &env) == MLV_ENV_ERR_LIMIT);
+    pubs[1].id[0] ^= 1;
+    CHECK(mlv_env_seal_new(&s, pubs, 2, 1, 0, test_buf_write, &env) == MLV_ENV_ERR_USAGE);
+    CHECK(mlv_env_seal_new(&s, pubs, 1, 1, 0x02, test_buf_write, &env) == MLV_ENV_ERR_USAGE);
+    CHECK(s == NULL && env.len == 0);
+    /* The sealer holds the caller to the declared length, both ways. */
+    {
+        uint8_t receipt[MLV_RECEIPT_BYTES];
+
+        CHECK(mlv_env_seal_new(&s, pubs, 1, 3, 0, test_buf_write, &env) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_push(s, (const uint8_t *)"abcd", 4) == MLV_ENV_ERR_USAGE);
+        mlv_env_seal_free(s);
+        CHECK(mlv_env_seal_new(&s, pubs, 1, 3, 0, test_buf_write, &env) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_push(s, (const uint8_t *)"ab", 2) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_finish(s, receipt) == MLV_ENV_ERR_USAGE);
+        mlv_env_seal_free(s);
+        test_buf_free(&env);
+    }
+}
+
+static mlv_env_status open_bytes(const uint8_t *env, size_t len, unsigned key)
+{
+    const mlv_box_keypair *k = test_editor(key);
+    uint8_t receipt[MLV_RECEIPT_BYTES];
+    test_opened got;
+    mlv_env_status st = test_open(env, len, &k, 1, 0, &got, receipt);
+
+    test_opened_free(&got);
+    return st;
+}
+
+static mlv_env_status open_flipped(const test_buf *env, size_t at, uint8_t mask)
+{
+    uint8_t *copy = malloc(env->len);
+    mlv_env_status st;
+
+    memcpy(copy, env->data, env->len);
+    copy[at] ^= mask;
+    st = open_bytes(copy, env->len, 0);
+    free(copy);
+    return st;
+}
+
+static void tamper_classes(void)
+{
+    uint8_t *contents = pattern(150000, 9), receipt[MLV_RECEIPT_BYTES], *copy;
+    mlv_file_info file = { .name = "photo.jpg", .length = 150000 };
+    mlv_metadata meta = { .message = "m", .nfiles = 1, .files = &file };
+    test_buf env = { 0 }, two = { 0 };
+    const size_t hdr = MLV_ENV_HEADER_BYTES(1);
+    size_t nchunks, stanza = MLV_ENV_FIXED_BYTES;
+    unsigned wrong = 0;
+
+    CHECK(test_seal(&meta, contents, 150000, 1, 0, &env, receipt) == MLV_ENV_OK);
+    nchunks = (env.len - hdr + CT - 1) / CT;
+    CHECK(nchunks == 3);
+    CHECK(open_bytes(env.data, env.len, 0) == MLV_ENV_OK);
+
+    for (size_t i = 0; i < MLV_ENV_MAGIC_BYTES; i++)
+        wrong += open_flipped(&env, i, 0x01) != MLV_ENV_ERR_MALFORMED;
+    CHECK_EQ_INT(wrong, 0);
+    CHECK(open_flipped(&env, 7, 0x01) == MLV_ENV_ERR_VERSION);
+    CHECK(open_flipped(&env, 8, 0x02) == MLV_ENV_ERR_MALFORMED);  /* an unknown flag */
+    CHECK(open_flipped(&env, 8, 0x01) == MLV_ENV_ERR_TAMPERED);   /* a known flag, MAC'd */
+    CHECK(open_flipped(&env, 9, 0x01) == MLV_ENV_ERR_MALFORMED);  /* zero stanzas */
+    CHECK(open_flipped(&env, 9, 0x80) == MLV_ENV_ERR_LIMIT);      /* 129 stanzas */
+    wrong = 0;
+    for (size_t i = 10; i < 15; i++) /* the declared payload length, MAC'd */
+        wrong += open_flipped(&env, i, 0x01) != MLV_ENV_ERR_TAMPERED;
+    for (size_t i = 15; i < 18; i++) /* 2^40 and more: over the hard cap */
+        wrong += open_flipped(&env, i, 0x01) != MLV_ENV_ERR_LIMIT;
+    CHECK_EQ_INT(wrong, 0);
+
+    /* Every stanza byte: type, key id, length, sealed file key. */
+    CHECK(open_flipped(&env, stanza, 0x02) == MLV_ENV_ERR_MALFORMED);
+    wrong = 0;
+    for (size_t i = 1; i <= MLV_KEY_ID_BYTES; i++)
+        wrong += open_flipped(&env, stanza + i, 0x10) != MLV_ENV_ERR_NOT_FOR_ME;
+    CHECK_EQ_INT(wrong, 0);
+    CHECK(open_flipped(&env, stanza + 9, 0x01) == MLV_ENV_ERR_MALFORMED);  /* length 81 */
+    CHECK(open_flipped(&env, stanza + 10, 0x01) == MLV_ENV_ERR_MALFORMED); /* length 336 */
+    wrong = 0;
+    for (size_t i = 11; i < MLV_ENV_STANZA_BYTES; i++)
+        wrong += open_flipped(&env, stanza + i, 0x04) != MLV_ENV_ERR_TAMPERED;
+    CHECK_EQ_INT(wrong, 0);
+    /* Stream header and MAC. */
+    wrong = 0;
+    for (size_t i = stanza + MLV_ENV_STANZA_BYTES; i < hdr; i++)
+        wrong += open_flipped(&env, i, 0x80) != MLV_ENV_ERR_TAMPERED;
+    CHECK_EQ_INT(wrong, 0);
+    /* A byte in each chunk, at its start, middle and tag. */
+    wrong = 0;
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t start = hdr + c * CT, len = c + 1 < nchunks ? CT : env.len - start;
+
+        wrong += open_flipped(&env, start, 0x01) != MLV_ENV_ERR_TAMPERED;
+        wrong += open_flipped(&env, start + len / 2, 0x01) != MLV_ENV_ERR_TAMPERED;
+        wrong += open_flipped(&env, start + len - 1, 0x01) != MLV_ENV_ERR_TAMPERED;
+    }
+    CHECK_EQ_INT(wrong, 0);
+
+    /* Truncation: inside the header, at every chunk boundary, mid-chunk. */
+    CHECK(open_bytes(env.data, 5, 0) == MLV_ENV_ERR_TRUNCATED);
+    CHECK(open_bytes(env.data, hdr - 1, 0) == MLV_ENV_ERR_TRUNCATED);
+    wrong = 0;
+    for (size_t c = 0; c < nchunks; c++)
+        wrong += open_bytes(env.data, hdr + c * CT, 0) != MLV_ENV_ERR_TRUNCATED;
+    CHECK_EQ_INT(wrong, 0);
+    /* Mid-chunk too, since the header declared the length. */
+    wrong = 0;
+    for (size_t cut = hdr + 1; cut < env.len; cut += 4099)
+        wrong += open_bytes(env.data, cut, 0) != MLV_ENV_ERR_TRUNCATED;
+    CHECK_EQ_INT(wrong, 0);
+    CHECK(open_bytes(env.data, env.len - 1, 0) == MLV_ENV_ERR_TRUNCATED);
+
+    /* Appended bytes: one, and a whole extra chunk's worth. */
+    copy = calloc(env.len + CT, 1);
+    memcpy(copy, env.data, env.len);
+    CHECK(open_bytes(copy, env.len + 1, 0) == MLV_ENV_ERR_TRAILING);
+    CHECK(open_bytes(copy, env.len + CT, 0) == MLV_ENV_ERR_TRAILING);
+    /* Chunks swapped, and a chunk repeated. */
+    memcpy(copy, env.data, env.len);
+    memcpy(copy + hdr, env.data + hdr + CT, CT);
+    memcpy(copy + hdr + CT, env.data + hdr, CT);
+    CHECK(open_bytes(copy, env.len, 0) == MLV_ENV_ERR_TAMPERED);
+    memcpy(copy, env.data, env.len);
+    memcpy(copy + hdr + CT, env.data + hdr, CT);
+    CHECK(open_bytes(copy, env.len, 0) == MLV_ENV_ERR_TAMPERED);
+    free(copy);
+
+    /* Duplicate key ids: stanza 2 claims stanza 1's id. */
+    CHECK(test_seal(&meta, contents, 150000, 2, 0, &two, receipt) == MLV_ENV_OK);
+    memcpy(two.data + stanza + MLV_ENV_STANZA_BYTES + 1, two.data + stanza + 1, MLV_KEY_ID_BYTES);
+    CHECK(open_bytes(two.data, two.len, 1) == MLV_ENV_ERR_MALFORMED);
+    {
+        mlv_env_header h;
+
+        CHECK(mlv_env_header_parse(two.data, stanza + MLV_ENV_STANZA_BYTES + 9, &h) == MLV_ENV_ERR_MALFORMED);
+        CHECK(mlv_env_header_parse(env.data, 3, &h) == MLV_ENV_NEED_MORE);
+        CHECK(mlv_env_header_parse((const uint8_t *)"MALX", 4, &h) == MLV_ENV_ERR_MALFORMED);
+        CHECK(mlv_env_header_parse(env.data, hdr, &h) == MLV_ENV_OK && h.header_bytes == hdr &&
+              h.nrecipients == 1 && memcmp(h.key_ids[0], test_editor(0)->id, 8) == 0);
+    }
+    /* A stanza of the wrong length, with the bytes really there: 81-byte body. */
+    copy = malloc(env.len + 1);
+    memcpy(copy, env.data, stanza + 11 + 80);
+    copy[stanza + 9] = 81;
+    copy[stanza + 11 + 80] = 0;
+    memcpy(copy + stanza + 11 + 81, env.data + stanza + 11 + 80, env.len - (stanza + 11 + 80));
+    CHECK(open_bytes(copy, env.len + 1, 0) == MLV_ENV_ERR_MALFORMED);
+    free(copy);
+
+    test_buf_free(&two);
+    test_buf_free(&env);
+    free(contents);
+}
+
+/* Authentic but not what an honest sealer makes: bad padding, lying lengths. */
+static void forged_payloads(void)
+{
+    static const struct {
+        const char *plain;
+        size_t len;
+        mlv_env_status want;
+    } cases[] = {
+        { "", 0, MLV_ENV_ERR_MALFORMED },                              /* no record */
+        { "\x02\x00\x00\x00{}", 6, MLV_ENV_ERR_MALFORMED },             /* no "v" */
+        { "\x07\x00\x00\x00{\"v\":2}", 11, MLV_ENV_ERR_VERSION },
+        { "\x07\x00\x00\x00{\"v\":1}\x01", 12, MLV_ENV_ERR_MALFORMED }, /* non-zero padding */
+        { "\x07\x00\x00\x00{\"v\":1}\x00\x00", 13, MLV_ENV_ERR_MALFORMED }, /* too much padding */
+        { "\x01\x00\x00\x00{", 5, MLV_ENV_ERR_MALFORMED },              /* record too short */
+        { "\xff\xff\xff\x7f{", 5, MLV_ENV_ERR_LIMIT },                  /* record too long */
+        { "\x07\x00\x00\x00{\"v\":1", 10, MLV_ENV_ERR_MALFORMED },      /* cut inside the record */
+    };
+    mlv_box_public pub;
+
+    test_editor_public(0, &pub);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t receipt[MLV_RECEIPT_BYTES];
+        mlv_env_sealer *s = NULL;
+        test_buf env = { 0 };
+
+        CHECK(mlv_env_seal_new(&s, &pub, 1, cases[i].len, 0, test_buf_write, &env) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_push(s, (const uint8_t *)cases[i].plain, cases[i].len) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_finish(s, receipt) == MLV_ENV_OK);
+        mlv_env_seal_free(s);
+        CHECK_EQ_INT(open_bytes(env.data, env.len, 0), cases[i].want);
+        test_buf_free(&env);
+    }
+    /* The honest minimal payload opens: {"v":1} plus its PADMÉ padding. */
+    {
+        uint8_t receipt[MLV_RECEIPT_BYTES], plain[16] = "\x07\x00\x00\x00{\"v\":1}";
+        mlv_env_sealer *s = NULL;
+        test_buf env = { 0 };
+
+        CHECK(mlv_env_seal_new(&s, &pub, 1, mlv_pad_padme(11), 0, test_buf_write, &env) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_push(s, plain, mlv_pad_padme(11)) == MLV_ENV_OK);
+        CHECK(mlv_env_seal_finish(s, receipt) == MLV_ENV_OK);
+        mlv_env_seal_free(s);
+        CHECK_EQ_INT(open_bytes(env.data, env.len, 0), MLV_ENV_OK);
+        test_buf_free(&env);
+    }
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    stream_round_trips();
+    payload_round_trips();
+    padding_hides_layout();
+    changed_input_refused();
+    sealer_refuses_bad_recipients();
+    tamper_classes();
+    forged_payloads();
+    return check_exit();
+}
