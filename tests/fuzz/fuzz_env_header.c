@@ -24,6 +24,8 @@ static void check_ok(const mlv_env_header *h, size_t len)
     FUZZ_ASSERT(h->nrecipients >= 1 && h->nrecipients <= MLV_MAX_RECIPIENTS);
     FUZZ_ASSERT(h->header_bytes == MLV_ENV_HEADER_BYTES(h->nrecipients));
     FUZZ_ASSERT(h->header_bytes <= len);
+    FUZZ_ASSERT(h->payload_bytes <= MLV_MAX_PAYLOAD_BYTES);
+    FUZZ_ASSERT(mlv_env_total_bytes(h->nrecipients, h->payload_bytes) > h->header_bytes);
     FUZZ_ASSERT(h->version == MLV_ENV_VERSION);
     FUZZ_ASSERT((h->flags & ~MLV_ENV_FLAG_SERVER_SEALED) == 0);
     for (uint32_t i = 0; i < h->nrecipients; i++)
@@ -34,7 +36,7 @@ static void check_ok(const mlv_env_header *h, size_t len)
 static int same_header(const mlv_env_header *a, const mlv_env_header *b)
 {
     return a->version == b->version && a->flags == b->flags && a->nrecipients == b->nrecipients &&
-           a->header_bytes == b->header_bytes &&
+           a->payload_bytes == b->payload_bytes && a->header_bytes == b->header_bytes &&
            memcmp(a->key_ids, b->key_ids, (size_t)a->nrecipients * MLV_KEY_ID_BYTES) == 0;
 }
 

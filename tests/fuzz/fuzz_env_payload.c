@@ -40,6 +40,7 @@ static void seal(const uint8_t *data, size_t size, mlv_fuzz_buf *out, mlv_fuzz_c
     }
     FUZZ_ASSERT(mlv_env_seal_finish(s, receipt) == MLV_ENV_OK);
     mlv_env_seal_free(s);
+    FUZZ_ASSERT(out->len == mlv_env_total_bytes(1, size));
     crypto_generichash(expect, sizeof expect, out->data, out->len, NULL, 0);
     FUZZ_ASSERT(memcmp(expect, receipt, sizeof expect) == 0);
 }

@@ -126,7 +126,9 @@ static void check_opened(const mlv_pay_opener *o, const open_check *c, const uin
      * editor authenticated. */
     FUZZ_ASSERT(mlv_env_header_parse(env, len, &parsed) == MLV_ENV_OK);
     FUZZ_ASSERT(parsed.header_bytes == h->header_bytes && parsed.nrecipients == h->nrecipients &&
-                parsed.flags == h->flags);
+                parsed.flags == h->flags && parsed.payload_bytes == h->payload_bytes);
+    /* The length a server checks an upload against is the length that opens. */
+    FUZZ_ASSERT(mlv_env_total_bytes(h->nrecipients, h->payload_bytes) == len);
     crypto_generichash(expect, sizeof expect, env, len, NULL, 0);
     FUZZ_ASSERT(memcmp(expect, receipt, sizeof expect) == 0);
 }
