@@ -10,7 +10,6 @@
  * the server stopped instead of from zero.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -94,8 +93,9 @@ static void submit_usage(FILE *out)
             "                      [--state FILE] FILE...\n");
 }
 
-/* BYTES, or a number followed by K or M (binary units). */
-static int parse_size(const char *s, uint64_t max, uint64_t *out)
+/* A decimal number up to `max`, followed by K or M (binary units) when
+ * `units` allows. */
+static int parse_number(const char *s, int units, uint64_t max, uint64_t *out)
 {
     char *end;
     unsigned long long v;
@@ -107,9 +107,9 @@ static int parse_size(const char *s, uint64_t max, uint64_t *out)
     v = strtoull(s, &end, 10);
     if (errno != 0)
         return -1;
-    if ((end[0] == 'K' || end[0] == 'k') && end[1] == '\0')
+    if (units && (end[0] == 'K' || end[0] == 'k') && end[1] == '\0')
         unit = 1024u;
-    else if ((end[0] == 'M' || end[0] == 'm') && end[1] == '\0')
+    else if (units && (end[0] == 'M' || end[0] == 'm') && end[1] == '\0')
         unit = 1024u * 1024u;
     else if (end[0] != '\0')
         return -1;
@@ -156,7 +156,7 @@ static int parse_args(int argc, char **argv, submit_args *a)
             a->req.nfields++;
             break;
         case 'c':
-            if (parse_size(optarg, MLV_SUBMIT_MAX_CHUNK_BYTES, &v) != 0 || v < MLV_SUBMIT_MIN_CHUNK_BYTES) {
+            if (parse_number(optarg, 1, MLV_SUBMIT_MAX_CHUNK_BYTES, &v) != 0 || v < MLV_SUBMIT_MIN_CHUNK_BYTES) {
                 mlv_cli_error("--chunk-size '%s' refused: give %u to %u bytes (K and M suffixes allowed)", optarg,
                               MLV_SUBMIT_MIN_CHUNK_BYTES, MLV_SUBMIT_MAX_CHUNK_BYTES);
                 return 2;
@@ -164,7 +164,7 @@ static int parse_args(int argc, char **argv, submit_args *a)
             a->tus.chunk_bytes = (size_t)v;
             break;
         case 'r':
-            if (parse_size(optarg, MLV_SUBMIT_MAX_RETRIES, &v) != 0 || strpbrk(optarg, "KkMm") != NULL) {
+            if (parse_number(optarg, 0, MLV_SUBMIT_MAX_RETRIES, &v) != 0) {
                 mlv_cli_error("--retries '%s' refused: give a whole number from 0 to %u", optarg,
                               MLV_SUBMIT_MAX_RETRIES);
                 return 2;
@@ -256,7 +256,8 @@ static int state_read(const char *path, submit_state *s)
     uint8_t *raw = NULL;
     size_t len = 0;
     const char *p, *end;
-    char keep[2], length[24];
+    char keep[2], length[24], *length_end;
+    unsigned long long v;
     int rc = -1;
 
     memset(s, 0, sizeof *s);
@@ -282,16 +283,11 @@ static int state_read(const char *path, submit_state *s)
         s->id[0] = '\0';
     else if (strlen(s->id) != MLV_TUS_ID_BYTES - 1 || strspn(s->id, "0123456789abcdef") != MLV_TUS_ID_BYTES - 1)
         goto bad;
-    {
-        char *e;
-        unsigned long long v;
-
-        errno = 0;
-        v = strtoull(length, &e, 10);
-        if (errno != 0 || *e != '\0' || length[0] < '0' || length[0] > '9')
-            goto bad;
-        s->length = v;
-    }
+    errno = 0;
+    v = strtoull(length, &length_end, 10);
+    if (errno != 0 || *length_end != '\0' || length[0] < '0' || length[0] > '9')
+        goto bad;
+    s->length = v;
     rc = 0;
     goto out;
 bad:

@@ -243,6 +243,17 @@ static int receipt_ok(const char *s, size_t len)
     return 1;
 }
 
+/* Forgets the previous response, keeping the caller's body buffer. */
+static void reply_reset(reply *r)
+{
+    uint8_t *body = r->body;
+    size_t body_max = r->body_max;
+
+    memset(r, 0, sizeof *r);
+    r->body = body;
+    r->body_max = body_max;
+}
+
 static void header_u64(reply *r, const char *v, size_t len, int *has, uint64_t *out)
 {
     if (*has || parse_u64(v, len, out) != 0)
@@ -256,14 +267,14 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
     size_t len = size * n, name_len;
     const char *colon, *v;
 
-    /* A new status line (after a 100 Continue) starts a new response. */
+    /* A status line ("HTTP/1.1 200 OK") starts a new response. */
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        uint8_t *body = r->body;
-        size_t body_max = r->body_max;
+        const char *sp = memchr(buf, ' ', len);
+        uint64_t status;
 
-        memset(r, 0, sizeof *r);
-        r->body = body;
-        r->body_max = body_max;
+        reply_reset(r);
+        if (sp != NULL && (size_t)(buf + len - sp) > 4 && parse_u64(sp + 1, 3, &status) == 0)
+            r->status = (long)status;
         return len;
     }
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
@@ -314,7 +325,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
         keep = len;
     memcpy(r->text + r->text_len, buf, keep);
     r->text_len += keep;
-    if (r->body_max > 0) {
+    if (r->body_max > 0 && r->status == 200) {
         if (len > r->body_max - r->body_len) {
             r->body_over = 1;
             return 0; /* aborts the transfer */
@@ -377,12 +388,8 @@ static CURLcode perform(mlv_tus_client *c, method m, const char *url, const char
     struct curl_slist *h = NULL, *t;
     CURL *e = c->curl;
     CURLcode cc;
-    uint8_t *body = r->body;
-    size_t body_max = r->body_max;
 
-    memset(r, 0, sizeof *r);
-    r->body = body;
-    r->body_max = body_max;
+    reply_reset(r);
     for (size_t i = 0; i < sizeof common_headers / sizeof common_headers[0] + TUS_MAX_EXTRA; i++) {
         const char *line = i < sizeof common_headers / sizeof common_headers[0]
                                ? common_headers[i] : extra != NULL ? *extra++ : NULL;
@@ -507,8 +514,8 @@ static int wait_to_retry(mlv_tus_client *c, const char *what, CURLcode cc, const
 
     if (c->failures >= c->opts.retries) {
         report(c, what, cc, r, "");
-        mlv_cli_error("gave up after %u failed attempts in a row; check the network (and the proxy), then run "
-                      "the command again", c->failures + 1);
+        mlv_cli_error("gave up after %u failed attempts in a row; check the network (and the proxy, if any) "
+                      "and try again later", c->failures + 1);
         return -1;
     }
     for (unsigned i = 0; i < c->failures && base < MLV_SUBMIT_BACKOFF_MAX_MS; i++)

@@ -138,6 +138,13 @@ int mlv_cmd_serve(int argc, char **argv)
     }
     if (mlv_recover_run(&srv, (int64_t)time(NULL), &rep) != 0)
         goto out;
+    if (rep.lost > 0)
+        mlv_log_msg("%zu received submissions had no envelope file and were dropped from the database; "
+                    "check the disk and restore envelopes/ from a backup",
+                    rep.lost);
+    if (rep.strays > 0 || rep.rows > 0)
+        mlv_log_msg("start-up recovery removed %zu stray files and %zu upload records without data",
+                    rep.strays, rep.rows);
     fd = open_listener(cfg.listen, url, sizeof url);
     if (fd < 0)
         goto out;

@@ -19,6 +19,12 @@
 #define GIB (1024ull * MIB)
 #define TIB (1024ull * GIB)
 
+/* Binary units for sizes, largest first (the form `init` writes). */
+static const struct {
+    const char *name;
+    uint64_t mul;
+} cfg_units[] = { { "TiB", TIB }, { "GiB", GIB }, { "MiB", MIB }, { "KiB", KIB } };
+
 typedef enum { CFG_COUNT, CFG_BYTES, CFG_LISTEN, CFG_HASH } cfg_type;
 
 static const struct cfg_key {
@@ -87,10 +93,6 @@ static const struct cfg_key *find_key(const char *name, size_t len)
 /* Decimal digits, then for sizes an optional binary unit: "2 GiB", "512MiB". */
 static int parse_number(const char *s, int with_unit, uint64_t *out)
 {
-    static const struct {
-        const char *name;
-        uint64_t mul;
-    } units[] = { { "KiB", KIB }, { "MiB", MIB }, { "GiB", GIB }, { "TiB", TIB } };
     uint64_t v = 0, mul = 1;
     const char *p = s;
 
@@ -105,10 +107,10 @@ static int parse_number(const char *s, int with_unit, uint64_t *out)
     if (with_unit) {
         while (*p == ' ')
             p++;
-        for (size_t i = 0; *p != '\0' && i < sizeof units / sizeof units[0]; i++) {
-            if (strcmp(p, units[i].name) == 0) {
-                mul = units[i].mul;
-                p += strlen(units[i].name);
+        for (size_t i = 0; *p != '\0' && i < sizeof cfg_units / sizeof cfg_units[0]; i++) {
+            if (strcmp(p, cfg_units[i].name) == 0) {
+                mul = cfg_units[i].mul;
+                p += strlen(cfg_units[i].name);
             }
         }
     }
@@ -282,10 +284,6 @@ const char *mlv_cfg_flag_key(const char *flag, size_t flag_len)
 
 static void format_value(const struct cfg_key *k, const mlv_cfg *c, char *buf, size_t size)
 {
-    static const struct {
-        const char *name;
-        uint64_t mul;
-    } units[] = { { "TiB", TIB }, { "GiB", GIB }, { "MiB", MIB }, { "KiB", KIB } };
     uint64_t v;
 
     if (k->type == CFG_LISTEN) {
@@ -301,9 +299,9 @@ static void format_value(const struct cfg_key *k, const mlv_cfg *c, char *buf, s
     }
     memcpy(&v, (const char *)c + k->offset, sizeof v);
     if (k->type == CFG_BYTES && v != 0) {
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            if (v % units[i].mul == 0) {
-                snprintf(buf, size, "%llu %s", (unsigned long long)(v / units[i].mul), units[i].name);
+        for (size_t i = 0; i < sizeof cfg_units / sizeof cfg_units[0]; i++) {
+            if (v % cfg_units[i].mul == 0) {
+                snprintf(buf, size, "%llu %s", (unsigned long long)(v / cfg_units[i].mul), cfg_units[i].name);
                 return;
             }
         }
@@ -311,27 +309,43 @@ static void format_value(const struct cfg_key *k, const mlv_cfg *c, char *buf, s
     snprintf(buf, size, "%llu", (unsigned long long)v);
 }
 
+/* A key's help text, each line behind `indent`. */
+static void print_help(FILE *out, const char *help, const char *indent)
+{
+    fputs(indent, out);
+    for (; *help != '\0'; help++) {
+        fputc(*help, out);
+        if (*help == '\n')
+            fputs(indent, out);
+    }
+}
+
 int mlv_cfg_format(const mlv_cfg *c, char **out, size_t *out_len)
 {
     char *buf = NULL, value[2u * MLV_CFG_TOKEN_HASH_BYTES + 1u];
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
+    mlv_cfg defaults;
 
     *out = NULL;
     if (f == NULL)
         return -1;
+    mlv_cfg_defaults(&defaults);
     fputs("# malyava-dropbox configuration: \"key = value\", '#' starts a comment.\n"
-          "# Every setting is listed with its value at init time. A flag of the same\n"
-          "# name with dashes (--max-disk-bytes 10GiB) overrides one for a single run.\n",
+          "# Every setting is listed. A flag of the same name with dashes\n"
+          "# (--max-disk-bytes 10GiB) overrides one for a single run.\n",
           f);
     for (size_t i = 0; i < CFG_NKEYS; i++) {
         const char *h = cfg_keys[i].help;
 
         if (cfg_keys[i].type == CFG_HASH && !c->has_export_token)
             continue;
-        fputs("\n# ", f);
-        for (; *h != '\0'; h++)
-            fputs(*h == '\n' ? "\n# " : (char[2]){ *h, '\0' }, f);
+        fputc('\n', f);
+        print_help(f, h, "# ");
+        if (cfg_keys[i].type != CFG_HASH) {
+            format_value(&cfg_keys[i], &defaults, value, sizeof value);
+            fprintf(f, "\n# Default: %s.", value);
+        }
         format_value(&cfg_keys[i], c, value, sizeof value);
         fprintf(f, "\n%s = %s\n", cfg_keys[i].name, value);
     }
@@ -361,9 +375,8 @@ void mlv_cfg_print_flags(FILE *out)
             flag[j] = cfg_keys[i].name[j] == '_' ? '-' : cfg_keys[i].name[j];
         flag[j] = '\0';
         format_value(&cfg_keys[i], &defaults, value, sizeof value);
-        fprintf(out, "  --%s VALUE   (default %s)\n      ", flag, value);
-        for (; *h != '\0'; h++)
-            fputs(*h == '\n' ? "\n      " : (char[2]){ *h, '\0' }, out);
+        fprintf(out, "  --%s VALUE   (default %s)\n", flag, value);
+        print_help(out, h, "      ");
         fputc('\n', out);
     }
 }

@@ -36,9 +36,21 @@ static const char *const security_headers[][2] = {
     { "Cross-Origin-Resource-Policy", "same-origin" },
 };
 
-int mlv_http_add(struct MHD_Response *resp, const char *name, const char *value)
+struct MHD_Response *mlv_http_with(struct MHD_Response *resp, ...)
 {
-    return MHD_add_response_header(resp, name, value) == MHD_YES ? 0 : -1;
+    const char *name, *value;
+    va_list ap;
+
+    va_start(ap, resp);
+    while (resp != NULL && (name = va_arg(ap, const char *)) != NULL) {
+        value = va_arg(ap, const char *);
+        if (value != NULL && MHD_add_response_header(resp, name, value) != MHD_YES) {
+            MHD_destroy_response(resp);
+            resp = NULL;
+        }
+    }
+    va_end(ap);
+    return resp;
 }
 
 struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
@@ -51,16 +63,14 @@ struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_Re
             free((void *)(uintptr_t)body);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
-        if (mlv_http_add(resp, security_headers[i][0], security_headers[i][1]) != 0)
-            goto fail;
-    }
-    if (type != NULL && mlv_http_add(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type) != 0)
-        goto fail;
-    return resp;
-fail:
-    MHD_destroy_response(resp);
-    return NULL;
+    for (size_t i = 0; resp != NULL && i < sizeof security_headers / sizeof security_headers[0]; i++)
+        resp = mlv_http_with(resp, security_headers[i][0], security_headers[i][1], NULL);
+    return mlv_http_with(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type, NULL);
+}
+
+struct MHD_Response *mlv_http_empty(void)
+{
+    return mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL);
 }
 
 struct MHD_Response *mlv_http_error_vresponse(const char *fmt, va_list ap)
@@ -104,12 +114,10 @@ enum MHD_Result mlv_http_send(mlv_http_req *r, unsigned status, struct MHD_Respo
 {
     enum MHD_Result rc;
 
+    if (r->route != NULL && r->route->tus)
+        resp = mlv_http_with(resp, "Tus-Resumable", "1.0.0", NULL);
     if (resp == NULL)
         return MHD_NO;
-    if (r->route != NULL && r->route->tus && mlv_http_add(resp, "Tus-Resumable", "1.0.0") != 0) {
-        MHD_destroy_response(resp);
-        return MHD_NO;
-    }
     r->answered = 1;
     if (!r->last && (!r->first || body_expected(r))) {
         r->deferred = resp;
@@ -190,11 +198,7 @@ static enum MHD_Result not_routed(mlv_http_req *r, const char *url, size_t url_l
     if (allow[0] == '\0')
         return mlv_http_fail(r, MHD_HTTP_NOT_FOUND, "no such resource; uploads go to %s", UPLOADS_PATH);
     resp = mlv_http_error_response("this method is not allowed here; use %s", allow);
-    if (resp != NULL && mlv_http_add(resp, MHD_HTTP_HEADER_ALLOW, allow) != 0) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    return mlv_http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+    return mlv_http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, mlv_http_with(resp, MHD_HTTP_HEADER_ALLOW, allow, NULL));
 }
 
 static enum MHD_Result route_request(mlv_http_req *r, const char *url, const char *method, size_t *data_size)

@@ -64,8 +64,12 @@ const char *mlv_http_header(mlv_http_req *r, const char *name, int *dup);
 /* A response with the security headers; `type` NULL for an empty body. */
 struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
                                        const char *type);
-/* Adds a header; returns 0 or -1 (out of memory). */
-int mlv_http_add(struct MHD_Response *resp, const char *name, const char *value);
+/* Adds headers given as name, value, ..., NULL (a NULL value skips its
+ * name). Returns `resp`, or NULL after releasing it if memory ran out;
+ * NULL in, NULL out. */
+struct MHD_Response *mlv_http_with(struct MHD_Response *resp, ...) __attribute__((sentinel));
+/* An empty answer (204, 201, HEAD) with the security headers. */
+struct MHD_Response *mlv_http_empty(void);
 /*
  * Sends `resp` (NULL means out of memory) and releases it. While a body is
  * still to come the answer waits until the body has been read and dropped

@@ -87,47 +87,53 @@ static void remove_stray(int dir_fd, const char *name, mlv_recover_report *rep)
         mlv_log_msg("cannot remove stray entry in the data directory (%s); remove it by hand", strerror(errno));
 }
 
+/* Only a definite "no row" removes anything: a database error stops
+ * recovery (and the start) instead of costing a received envelope. */
 static int recover_envelopes(mlv_srv *s, mlv_recover_report *rep)
 {
     char **names;
     char id[MLV_STORE_ID_HEX_BYTES];
     mlv_db_submission sub;
     mlv_db_upload u;
+    mlv_db_status dst = MLV_DB_OK;
     size_t n;
 
     if (list_dir(s->store.envelopes_fd, &names, &n) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && dst != MLV_DB_ERROR; i++) {
         if (!id_of(names[i], ".env", id)) {
             remove_stray(s->store.envelopes_fd, names[i], rep);
-        } else if (mlv_db_submission_get(s->db, id, &sub) == MLV_DB_OK) {
             continue;
-        } else if (mlv_db_upload_get(s->db, id, &u) == MLV_DB_OK) {
-            if (mlv_store_demote(&s->store, id) != 0)
-                mlv_log_msg("cannot move an unrecorded envelope back to uploads/: %s", strerror(errno));
-        } else {
-            remove_stray(s->store.envelopes_fd, names[i], rep);
         }
+        dst = mlv_db_submission_get(s->db, id, &sub);
+        if (dst != MLV_DB_NOT_FOUND)
+            continue;
+        dst = mlv_db_upload_get(s->db, id, &u);
+        if (dst == MLV_DB_OK && mlv_store_demote(&s->store, id) != 0)
+            mlv_log_msg("cannot move an unrecorded envelope back to uploads/: %s", strerror(errno));
+        else if (dst == MLV_DB_NOT_FOUND)
+            remove_stray(s->store.envelopes_fd, names[i], rep);
     }
     free_names(names, n);
-    return 0;
+    return dst == MLV_DB_ERROR ? -1 : 0;
 }
 
-static void recover_part(mlv_srv *s, const char *name, const char *id, int64_t now, mlv_recover_report *rep)
+static mlv_db_status recover_part(mlv_srv *s, const char *name, const char *id, int64_t now,
+                                  mlv_recover_report *rep)
 {
     mlv_db_upload u;
+    mlv_db_status dst = mlv_db_upload_get(s->db, id, &u);
     struct stat st;
-    int fd = -1;
+    int fd;
 
-    if (mlv_db_upload_get(s->db, id, &u) != MLV_DB_OK) {
+    if (dst == MLV_DB_NOT_FOUND)
         remove_stray(s->store.uploads_fd, name, rep);
-        return;
-    }
+    if (dst != MLV_DB_OK)
+        return dst;
     if (u.expires_hour <= now / 3600) {
         mlv_db_upload_delete(s->db, id);
         mlv_store_part_remove(&s->store, id);
-        rep->expired++;
-        return;
+        return MLV_DB_OK;
     }
     fd = mlv_store_part_open(&s->store, id);
     if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size < u.offset) {
@@ -136,43 +142,42 @@ static void recover_part(mlv_srv *s, const char *name, const char *id, int64_t n
         mlv_db_upload_delete(s->db, id);
         mlv_store_part_remove(&s->store, id);
         rep->rows++;
-    } else {
-        if ((uint64_t)st.st_size > u.offset) {
-            if (ftruncate(fd, (off_t)u.offset) != 0 || fsync(fd) != 0)
-                mlv_log_msg("cannot truncate a pending upload: %s", strerror(errno));
-            rep->truncated++;
-        }
-        rep->pending++;
+    } else if ((uint64_t)st.st_size > u.offset && (ftruncate(fd, (off_t)u.offset) != 0 || fsync(fd) != 0)) {
+        mlv_log_msg("cannot truncate a pending upload: %s", strerror(errno));
     }
     if (fd >= 0)
         close(fd);
+    return MLV_DB_OK;
 }
 
 static int recover_uploads(mlv_srv *s, int64_t now, mlv_recover_report *rep)
 {
     char **names;
     char id[MLV_STORE_ID_HEX_BYTES];
+    mlv_db_status dst = MLV_DB_OK;
     size_t n;
 
     if (list_dir(s->store.uploads_fd, &names, &n) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && dst != MLV_DB_ERROR; i++) {
         if (id_of(names[i], ".part", id))
-            recover_part(s, names[i], id, now, rep);
+            dst = recover_part(s, names[i], id, now, rep);
         else
             remove_stray(s->store.uploads_fd, names[i], rep);
     }
     free_names(names, n);
-    return 0;
+    return dst == MLV_DB_ERROR ? -1 : 0;
 }
 
-static int exists_at(int dir_fd, const char *id, const char *ext)
+/* Only a name that is certainly gone counts as missing: an I/O error
+ * must not cost a row. */
+static int missing_at(int dir_fd, const char *id, const char *ext)
 {
     char name[MLV_STORE_ID_HEX_BYTES + 8];
     struct stat st;
 
     snprintf(name, sizeof name, "%s%s", id, ext);
-    return fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    return fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
 }
 
 static int recover_rows(mlv_srv *s, mlv_recover_report *rep)
@@ -184,21 +189,17 @@ static int recover_rows(mlv_srv *s, mlv_recover_report *rep)
     if (mlv_db_upload_list(s->db, &list, &n) != MLV_DB_OK)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (!exists_at(s->store.uploads_fd, list[i].id, ".part") && mlv_db_upload_delete(s->db, list[i].id) == MLV_DB_OK)
+        if (missing_at(s->store.uploads_fd, list[i].id, ".part") && mlv_db_upload_delete(s->db, list[i].id) == MLV_DB_OK)
             rep->rows++;
     }
     free(list);
     if (mlv_db_submission_ids(s->db, &ids, &n) != MLV_DB_OK)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (!exists_at(s->store.envelopes_fd, ids[i], ".env") && mlv_db_submission_delete(s->db, ids[i]) == MLV_DB_OK)
+        if (missing_at(s->store.envelopes_fd, ids[i], ".env") && mlv_db_submission_delete(s->db, ids[i]) == MLV_DB_OK)
             rep->lost++;
     }
     free(ids);
-    if (rep->lost > 0)
-        mlv_log_msg("%zu received submissions had no envelope file and were dropped from the database; "
-                    "check the disk and restore envelopes/ from a backup",
-                    rep->lost);
     return 0;
 }
 

@@ -10,13 +10,11 @@
 
 #include "server.h"
 
+/* Repairs beyond the routine (cutting back, expiring), for the log. */
 typedef struct mlv_recover_report {
-    size_t pending;   /* uploads kept, resumable */
-    size_t truncated; /* of those, cut back to their committed offset */
-    size_t expired;   /* uploads removed because their time ran out */
-    size_t strays;    /* files without a row, temp files: removed */
-    size_t rows;      /* pending rows without a file: dropped */
-    size_t lost;      /* received rows whose envelope file is gone */
+    size_t strays; /* files without a row, temporaries: removed */
+    size_t rows;   /* pending rows without a (long enough) file: dropped */
+    size_t lost;   /* received rows whose envelope file is gone: dropped */
 } mlv_recover_report;
 
 /*

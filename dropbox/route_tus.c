@@ -143,11 +143,7 @@ static int version_refused(mlv_http_req *r, enum MHD_Result *rc)
         return 0;
     resp = mlv_http_error_response("send the header Tus-Resumable: " TUS_VERSION
                                    "; this server speaks tus " TUS_VERSION " only");
-    if (resp != NULL && mlv_http_add(resp, "Tus-Version", TUS_VERSION) != 0) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    *rc = mlv_http_send(r, MHD_HTTP_PRECONDITION_FAILED, resp);
+    *rc = mlv_http_send(r, MHD_HTTP_PRECONDITION_FAILED, mlv_http_with(resp, "Tus-Version", TUS_VERSION, NULL));
     return 1;
 }
 
@@ -157,11 +153,7 @@ static enum MHD_Result send_unavailable(mlv_http_req *r, const char *msg)
     char secs[24];
 
     snprintf(secs, sizeof secs, "%u", MLV_SRV_RETRY_AFTER_SECONDS);
-    if (resp != NULL && mlv_http_add(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs) != 0) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    return mlv_http_send(r, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+    return mlv_http_send(r, MHD_HTTP_SERVICE_UNAVAILABLE, mlv_http_with(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs, NULL));
 }
 
 static const char msg_expired_manifest[] =
@@ -176,16 +168,11 @@ static enum MHD_Result send_internal(mlv_http_req *r)
 /* 204 carrying Upload-Offset (and the receipt when complete). */
 static enum MHD_Result send_offset(mlv_http_req *r, uint64_t offset, const char *receipt)
 {
-    struct MHD_Response *resp = mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL);
     char num[24];
 
     snprintf(num, sizeof num, "%" PRIu64, offset);
-    if (resp != NULL && (mlv_http_add(resp, "Upload-Offset", num) != 0 ||
-                         (receipt != NULL && mlv_http_add(resp, "Malyava-Receipt", receipt) != 0))) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    return mlv_http_send(r, MHD_HTTP_NO_CONTENT, resp);
+    return mlv_http_send(r, MHD_HTTP_NO_CONTENT,
+                         mlv_http_with(mlv_http_empty(), "Upload-Offset", num, "Malyava-Receipt", receipt, NULL));
 }
 
 static enum MHD_Result send_not_found(mlv_http_req *r)
@@ -198,20 +185,14 @@ static enum MHD_Result send_not_found(mlv_http_req *r)
 
 enum MHD_Result mlv_route_tus_options(mlv_http_req *r, const char *data, size_t *data_size)
 {
-    struct MHD_Response *resp = mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL);
     char max[24];
 
     (void)data;
     (void)data_size;
     snprintf(max, sizeof max, "%" PRIu64, r->srv->cfg.max_submission_bytes);
-    if (resp != NULL &&
-        (mlv_http_add(resp, "Tus-Version", TUS_VERSION) != 0 ||
-         mlv_http_add(resp, "Tus-Extension", TUS_EXTENSIONS) != 0 || mlv_http_add(resp, "Tus-Max-Size", max) != 0 ||
-         mlv_http_add(resp, "Tus-Checksum-Algorithm", "sha256") != 0)) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    return mlv_http_send(r, MHD_HTTP_NO_CONTENT, resp);
+    return mlv_http_send(r, MHD_HTTP_NO_CONTENT,
+                         mlv_http_with(mlv_http_empty(), "Tus-Version", TUS_VERSION, "Tus-Extension", TUS_EXTENSIONS,
+                                       "Tus-Max-Size", max, "Tus-Checksum-Algorithm", "sha256", NULL));
 }
 
 enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *data_size)
@@ -221,7 +202,6 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     mlv_db_upload u;
     mlv_db_quota q;
     mlv_db_status dst;
-    struct MHD_Response *resp;
     char location[64], expires[40];
     uint64_t free_bytes, body_len = 0;
     enum MHD_Result rc;
@@ -288,13 +268,8 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     close(fd);
     snprintf(location, sizeof location, "/api/v1/uploads/%s", u.id);
     http_date(expires, u.expires_hour * 3600);
-    resp = mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL);
-    if (resp != NULL &&
-        (mlv_http_add(resp, MHD_HTTP_HEADER_LOCATION, location) != 0 || mlv_http_add(resp, "Upload-Expires", expires) != 0)) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    return mlv_http_send(r, MHD_HTTP_CREATED, resp);
+    return mlv_http_send(r, MHD_HTTP_CREATED, mlv_http_with(mlv_http_empty(), MHD_HTTP_HEADER_LOCATION, location,
+                                                           "Upload-Expires", expires, NULL));
 }
 
 /* ---- HEAD, DELETE ------------------------------------------------------ */
@@ -305,10 +280,8 @@ enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *da
     mlv_db_submission sub;
     mlv_db_upload u;
     mlv_db_status dst;
-    struct MHD_Response *resp;
     char off[24], len[24], expires[40], receipt[MLV_RECEIPT_STR_BYTES];
     enum MHD_Result rc;
-    int failed;
 
     (void)data;
     (void)data_size;
@@ -318,31 +291,23 @@ enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *da
         return send_not_found(r);
     dst = mlv_db_submission_get(s->db, r->id, &sub);
     if (dst == MLV_DB_OK) {
+        /* Received: the whole length is there, and the receipt proves which bytes. */
         snprintf(len, sizeof len, "%" PRIu64, sub.length);
         mlv_env_receipt_to_string(receipt, sub.receipt);
-        resp = mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL);
-        failed = resp == NULL || mlv_http_add(resp, "Upload-Offset", len) != 0 ||
-                 mlv_http_add(resp, "Upload-Length", len) != 0 || mlv_http_add(resp, "Malyava-Receipt", receipt) != 0;
-    } else if (dst == MLV_DB_NOT_FOUND) {
+        return mlv_http_send(r, MHD_HTTP_OK, mlv_http_with(mlv_http_empty(), "Upload-Offset", len, "Upload-Length", len,
+                                                           "Malyava-Receipt", receipt, NULL));
+    }
+    if (dst == MLV_DB_NOT_FOUND)
         dst = mlv_db_upload_get(s->db, r->id, &u);
-        if (dst == MLV_DB_NOT_FOUND || (dst == MLV_DB_OK && is_expired(&u)))
-            return send_not_found(r);
-        if (dst != MLV_DB_OK)
-            return send_internal(r);
-        snprintf(off, sizeof off, "%" PRIu64, u.offset);
-        snprintf(len, sizeof len, "%" PRIu64, u.length);
-        http_date(expires, u.expires_hour * 3600);
-        resp = mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL);
-        failed = resp == NULL || mlv_http_add(resp, "Upload-Offset", off) != 0 ||
-                 mlv_http_add(resp, "Upload-Length", len) != 0 || mlv_http_add(resp, "Upload-Expires", expires) != 0;
-    } else {
+    if (dst == MLV_DB_NOT_FOUND || (dst == MLV_DB_OK && is_expired(&u)))
+        return send_not_found(r);
+    if (dst != MLV_DB_OK)
         return send_internal(r);
-    }
-    if (failed && resp != NULL) {
-        MHD_destroy_response(resp);
-        resp = NULL;
-    }
-    return mlv_http_send(r, MHD_HTTP_OK, resp);
+    snprintf(off, sizeof off, "%" PRIu64, u.offset);
+    snprintf(len, sizeof len, "%" PRIu64, u.length);
+    http_date(expires, u.expires_hour * 3600);
+    return mlv_http_send(r, MHD_HTTP_OK, mlv_http_with(mlv_http_empty(), "Upload-Offset", off, "Upload-Length", len,
+                                                       "Upload-Expires", expires, NULL));
 }
 
 enum MHD_Result mlv_route_tus_delete(mlv_http_req *r, const char *data, size_t *data_size)
@@ -374,7 +339,7 @@ enum MHD_Result mlv_route_tus_delete(mlv_http_req *r, const char *data, size_t *
         } else {
             if (mlv_store_part_remove(&s->store, r->id) != 0)
                 mlv_log_msg("cannot remove a deleted upload's file; it is removed at the next start");
-            rc = mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_response("", 0, MHD_RESPMEM_PERSISTENT, NULL));
+            rc = mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
         }
     }
     mlv_srv_release(s, r->id);
@@ -502,8 +467,17 @@ static void check_header(mlv_http_req *r, tus_patch *p)
                    "this is not a Malyava envelope this server can accept (%s); it was deleted; seal again "
                    "with an up-to-date app",
                    st == MLV_ENV_ERR_VERSION ? "unsupported format version"
-                   : st == MLV_ENV_ERR_LIMIT ? "too many recipients"
+                   : st == MLV_ENV_ERR_LIMIT ? "too many recipients or too large"
                                              : "wrong magic or malformed header");
+        return;
+    }
+    /* The header declares the payload length, so the whole envelope's size
+     * is known from its first bytes: an upload of another size can never
+     * become a valid envelope. */
+    if (mlv_env_total_bytes(h.nrecipients, h.payload_bytes) != p->length) {
+        patch_fail(r, p, MHD_HTTP_UNPROCESSABLE_CONTENT, REMOVE,
+                   "the envelope header declares a size other than Upload-Length; it was deleted; upload the "
+                   "sealed file exactly as it is");
         return;
     }
     switch (mlv_trust_check(r->srv->trust, &h, today(), r->srv->cfg.manifest_grace_days)) {

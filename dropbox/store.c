@@ -149,17 +149,6 @@ int mlv_store_part_remove(const mlv_store *s, const char *id)
     return mlv_file_sync_dir_fd(s->uploads_fd);
 }
 
-int mlv_store_envelope_remove(const mlv_store *s, const char *id)
-{
-    char name[MLV_STORE_ID_HEX_BYTES + 8];
-
-    if (file_name(name, sizeof name, id, ".env") != 0)
-        return -1;
-    if (unlinkat(s->envelopes_fd, name, 0) != 0 && errno != ENOENT)
-        return -1;
-    return mlv_file_sync_dir_fd(s->envelopes_fd);
-}
-
 int mlv_store_set_day(int fd, int64_t day)
 {
     struct timespec ts[2];

@@ -64,7 +64,6 @@ int mlv_store_promote(const mlv_store *s, const char *id, int fd, uint64_t lengt
                       uint8_t receipt[MLV_RECEIPT_BYTES]);
 /* Moves envelopes/<id>.env back to uploads/<id>.part (crash recovery). */
 int mlv_store_demote(const mlv_store *s, const char *id);
-int mlv_store_envelope_remove(const mlv_store *s, const char *id);
 
 /* Bytes unprivileged users may still write on the data volume. */
 int mlv_store_free_bytes(const mlv_store *s, uint64_t *out);

@@ -303,6 +303,8 @@ static int set_new(json_t *obj, const char *key, json_t *value)
     return value == NULL ? -1 : json_object_set_new(obj, key, value);
 }
 
+/* Defaults are left out, so a record that decoded within the size limit
+ * always re-encodes within it. */
 static json_t *encode_file(const mlv_file_info *f)
 {
     char hex[HEX_DIGEST_CHARS + 1];
@@ -315,7 +317,7 @@ static json_t *encode_file(const mlv_file_info *f)
         (f->media_type != NULL && set_new(obj, "type", json_string(f->media_type)) != 0) ||
         set_new(obj, "length", json_integer((json_int_t)f->length)) != 0 ||
         set_new(obj, "blake2b", json_string(hex)) != 0 ||
-        set_new(obj, "metadata", json_string(file_meta_words[f->meta])) != 0) {
+        (f->meta != MLV_FILE_META_NONE && set_new(obj, "metadata", json_string(file_meta_words[f->meta])) != 0)) {
         json_decref(obj);
         return NULL;
     }

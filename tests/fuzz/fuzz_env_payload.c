@@ -5,8 +5,9 @@
  * padding) to the fixed editor key and opens it again: every byte of the
  * stream behind a valid header is the fuzzer's to choose.
  *
- * Also checks the envelope layer both ways: any plaintext seals, and the
- * plain opener returns exactly it, whatever the piece sizes.
+ * Also checks the envelope layer both ways: any plaintext seals, the plain
+ * opener returns exactly it whatever the piece sizes, and a cut, extended
+ * or reordered copy does not open.
  */
 #include <string.h>
 
@@ -45,23 +46,50 @@ static void seal(const uint8_t *data, size_t size, mlv_fuzz_buf *out, mlv_fuzz_c
     FUZZ_ASSERT(memcmp(expect, receipt, sizeof expect) == 0);
 }
 
-static void open_plain(const uint8_t *env, size_t len, const uint8_t *data, size_t size, mlv_fuzz_cutter *cutter)
+/* Opens with the plain envelope opener; the plaintext goes to `plain`. */
+static mlv_env_status open_env(const uint8_t *env, size_t len, mlv_fuzz_buf *plain, mlv_fuzz_cutter *cutter)
 {
     const mlv_box_keypair *keys[1] = { mlv_fuzz_editor_key() };
-    mlv_fuzz_buf plain = { .max = size };
     mlv_env_opener *o = NULL;
     uint8_t receipt[MLV_RECEIPT_BYTES];
+    mlv_env_status st;
     size_t off = 0, n;
 
-    FUZZ_ASSERT(mlv_env_open_new(&o, keys, 1, mlv_fuzz_buf_write, &plain) == MLV_ENV_OK);
-    while (off < len) {
+    FUZZ_ASSERT(mlv_env_open_new(&o, keys, 1, mlv_fuzz_buf_write, plain) == MLV_ENV_OK);
+    for (st = MLV_ENV_OK; st == MLV_ENV_OK && off < len; off += n) {
         n = mlv_fuzz_cutter_next(cutter, len - off);
-        FUZZ_ASSERT(mlv_env_open_feed(o, env + off, n) == MLV_ENV_OK);
-        off += n;
+        st = mlv_env_open_feed(o, env + off, n);
     }
-    FUZZ_ASSERT(mlv_env_open_finish(o, receipt) == MLV_ENV_OK);
-    FUZZ_ASSERT(plain.len == size && (size == 0 || memcmp(plain.data, data, size) == 0));
+    if (st == MLV_ENV_OK)
+        st = mlv_env_open_finish(o, receipt);
     mlv_env_open_free(o);
+    return st;
+}
+
+/* Exactly the sealed bytes open, to exactly the plaintext; a byte less, a
+ * byte more or two chunks swapped do not. */
+static void check_roundtrip(const mlv_fuzz_buf *env, const uint8_t *data, size_t size, mlv_fuzz_cutter *cutter)
+{
+    mlv_fuzz_buf plain = { .max = size };
+    size_t at = MLV_ENV_HEADER_BYTES(1), chunk = MLV_ENV_CHUNK_CT_BYTES;
+    uint8_t *changed = malloc(env->len + 1);
+
+    FUZZ_ASSERT(changed != NULL);
+    FUZZ_ASSERT(open_env(env->data, env->len, &plain, cutter) == MLV_ENV_OK);
+    FUZZ_ASSERT(plain.len == size && (size == 0 || memcmp(plain.data, data, size) == 0));
+    plain.len = 0;
+    FUZZ_ASSERT(open_env(env->data, env->len - 1, &plain, cutter) != MLV_ENV_OK);
+    memcpy(changed, env->data, env->len);
+    changed[env->len] = 0;
+    plain.len = 0;
+    FUZZ_ASSERT(open_env(changed, env->len + 1, &plain, cutter) != MLV_ENV_OK);
+    if (env->len >= at + 2 * chunk) {
+        memcpy(changed + at, env->data + at + chunk, chunk);
+        memcpy(changed + at + chunk, env->data + at, chunk);
+        plain.len = 0;
+        FUZZ_ASSERT(open_env(changed, env->len, &plain, cutter) != MLV_ENV_OK);
+    }
+    free(changed);
     mlv_fuzz_buf_free(&plain);
 }
 
@@ -73,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mlv_fuzz_rng_reset();
     mlv_fuzz_cutter_init(&cutter, data, size);
     seal(data, size, &env, &cutter);
-    open_plain(env.data, env.len, data, size, &cutter);
+    check_roundtrip(&env, data, size, &cutter);
     (void)mlv_fuzz_open_payload(env.data, env.len, &cutter);
     mlv_fuzz_buf_free(&env);
     return 0;

@@ -170,6 +170,31 @@ def sigterm_and_disconnect(root, org, m1, envs):
     srv.stop()
 
 
+def recovery_cases(root, org, m1, envs):
+    """The crash windows too narrow to hit by chance, staged by hand."""
+    os.mkdir(os.path.join(root, "staged"))
+    data, _ = init_data_dir(os.path.join(root, "staged"), org, m1)
+    srv = Server(data).start()
+    env, receipt = envs[0]
+    done, _ = srv.upload(env)
+    pending = srv.create(len(env))
+    srv.patch(pending, 0, env[:300_000])
+    srv.stop()
+    pid, did = pending.rsplit("/", 1)[1], done.rsplit("/", 1)[1]
+    # Killed after the rename into envelopes/ but before the commit.
+    os.rename(os.path.join(data, "uploads", pid + ".part"), os.path.join(data, "envelopes", pid + ".env"))
+    # A received envelope that vanished from the disk.
+    os.unlink(os.path.join(data, "envelopes", did + ".env"))
+    srv = Server(data).start()
+    st, h, _, _ = srv.head(pending)
+    check(st == 200 and h.get("upload-offset") == "300000", "an envelope renamed but not committed is pending again")
+    st, h, _, _ = srv.patch(pending, 300_000, env[300_000:])
+    check(st == 204 and h.get("malyava-receipt") == receipt, "and it completes")
+    check(srv.head(done)[0] == 404, "a received row without its file is dropped")
+    srv.stop()
+    check("had no envelope file" in open(srv.log).read(), "a lost envelope is logged for the admin")
+
+
 def main():
     root = tmpdir("srv-crash")
     org = Org(root)
@@ -184,6 +209,7 @@ def main():
         envs.append((env, receipt))
     kill_rounds(root, org, m1, envs)
     sigterm_and_disconnect(root, org, m1, envs)
+    recovery_cases(root, org, m1, envs)
     cleanup(root)
     check.exit()
 

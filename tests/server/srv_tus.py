@@ -174,11 +174,13 @@ def main():
         wrong_magic = b"X" + env[1:]
         # Claims a second stanza (a copy of the first under another id) and
         # ends before the header does.
-        stanza = bytearray(env[10:101])
+        stanza = bytearray(env[18:109])
         stanza[1] ^= 0xff
-        cut_short = env[:9] + b"\x02" + env[10:101] + bytes(stanza) + env[101:110]
+        cut_short = env[:9] + b"\x02" + env[10:109] + bytes(stanza) + env[109:118]
+        # The header declares the envelope's size: one byte more cannot be one.
+        longer = env + b"\0"
         for what, blob in (("wrong magic", wrong_magic), ("unknown key id", env_other),
-                           ("header cut short", cut_short)):
+                           ("header cut short", cut_short), ("size other than declared", longer)):
             before = snapshot(data)
             loc_bad = srv.create(len(blob))
             error_ok(f"PATCH {what}", srv.patch(loc_bad, 0, blob), 422)

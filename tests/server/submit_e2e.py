@@ -6,11 +6,10 @@ editor opens is byte for byte what was submitted; the receipt printed by
 submit is the one the server stored and the one `open` prints; nothing is
 left in the temporary directory; an envelope is only kept on request;
 the manifest is checked against the pinned key before anything is sent;
-a SOCKS proxy resolves the drop-box's name (socks5h only); usage errors
-exit 2 and send nothing.
+a SOCKS proxy resolves the drop-box's name (socks5h only) and proxies in
+the environment are ignored; usage errors exit 2 and send nothing.
 """
 import glob
-import hashlib
 import json
 import os
 import re
