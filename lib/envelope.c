@@ -402,39 +402,68 @@ mlv_env_status mlv_env_open_new(mlv_env_opener **out, const mlv_box_keypair *con
     return MLV_ENV_OK;
 }
 
-/* The header is complete: find our stanza, check the MAC, start the stream. */
-static mlv_env_status open_unlock(mlv_env_opener *o)
+/*
+ * Finds a stanza for one of `keys`, opens the file key from it and checks
+ * the header MAC: everything that proves a header is authentic, shared by
+ * opening and rewrapping.
+ */
+static mlv_env_status header_authenticate(const uint8_t *hdr, const mlv_env_header *h,
+                                          const mlv_box_keypair *const *keys, size_t nkeys,
+                                          uint8_t file_key[FILE_KEY_BYTES], uint8_t mac_key[crypto_generichash_KEYBYTES],
+                                          int *key_index)
 {
-    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], mac_key[crypto_generichash_KEYBYTES];
-    uint8_t mac[MLV_ENV_MAC_BYTES];
-    const uint8_t *stream_header;
+    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], mac[MLV_ENV_MAC_BYTES];
     mlv_env_status status = MLV_ENV_ERR_NOT_FOR_ME;
-    size_t covered = o->header.header_bytes - MLV_ENV_MAC_BYTES;
+    size_t covered = h->header_bytes - MLV_ENV_MAC_BYTES;
 
-    for (size_t i = 0; i < o->header.nrecipients && o->key_index < 0; i++) {
-        const uint8_t *stanza = o->header_buf + MLV_ENV_FIXED_BYTES + i * MLV_ENV_STANZA_BYTES;
+    *key_index = -1;
+    for (size_t i = 0; i < h->nrecipients && *key_index < 0; i++) {
+        const uint8_t *stanza = hdr + MLV_ENV_FIXED_BYTES + i * MLV_ENV_STANZA_BYTES;
 
-        for (size_t k = 0; k < o->nkeys; k++) {
-            if (memcmp(stanza + 1, o->keys[k]->id, MLV_KEY_ID_BYTES) != 0)
+        for (size_t k = 0; k < nkeys; k++) {
+            if (memcmp(stanza + 1, keys[k]->id, MLV_KEY_ID_BYTES) != 0)
                 continue;
-            if (crypto_box_seal_open(o->file_key, stanza + 11, MLV_ENV_STANZA_BODY_BYTES, o->keys[k]->pk,
-                                     o->keys[k]->sk) != 0) {
+            if (crypto_box_seal_open(file_key, stanza + 11, MLV_ENV_STANZA_BODY_BYTES, keys[k]->pk,
+                                     keys[k]->sk) != 0) {
                 status = MLV_ENV_ERR_TAMPERED;
                 goto out;
             }
-            o->key_index = (int)k;
+            *key_index = (int)k;
             break;
         }
     }
-    if (o->key_index < 0)
+    if (*key_index < 0)
         goto out;
-    derive_keys(payload_key, mac_key, o->file_key);
-    header_mac(mac, o->header_buf, covered, mac_key);
-    if (crypto_verify_32(mac, o->header_buf + covered) != 0) {
+    derive_keys(payload_key, mac_key, file_key);
+    header_mac(mac, hdr, covered, mac_key);
+    if (crypto_verify_32(mac, hdr + covered) != 0) {
         status = MLV_ENV_ERR_TAMPERED;
         goto out;
     }
-    stream_header = o->header_buf + covered - MLV_ENV_STREAM_HEADER_BYTES;
+    status = MLV_ENV_OK;
+out:
+    if (status != MLV_ENV_OK) {
+        *key_index = -1;
+        sodium_memzero(file_key, FILE_KEY_BYTES);
+        sodium_memzero(mac_key, crypto_generichash_KEYBYTES);
+    }
+    sodium_memzero(payload_key, sizeof payload_key);
+    return status;
+}
+
+/* The header is complete: authenticate it and start the stream. */
+static mlv_env_status open_unlock(mlv_env_opener *o)
+{
+    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], mac_key[crypto_generichash_KEYBYTES];
+    const uint8_t *stream_header;
+    mlv_env_status status;
+
+    status = header_authenticate(o->header_buf, &o->header, o->keys, o->nkeys, o->file_key, mac_key,
+                                 &o->key_index);
+    if (status != MLV_ENV_OK)
+        goto out;
+    derive_keys(payload_key, mac_key, o->file_key);
+    stream_header = o->header_buf + o->header.header_bytes - MLV_ENV_MAC_BYTES - MLV_ENV_STREAM_HEADER_BYTES;
     if (crypto_secretstream_xchacha20poly1305_init_pull(&o->stream, stream_header, payload_key) != 0) {
         status = MLV_ENV_ERR_TAMPERED;
         goto out;
@@ -442,7 +471,6 @@ static mlv_env_status open_unlock(mlv_env_opener *o)
     o->unlocked = 1;
     o->chunks_left = chunk_count(o->header.payload_bytes);
     o->last_chunk_bytes = last_chunk_plain(o->header.payload_bytes) + MLV_ENV_CHUNK_OVERHEAD;
-    status = MLV_ENV_OK;
 out:
     if (status != MLV_ENV_OK) {
         o->key_index = -1;
@@ -584,4 +612,112 @@ void mlv_env_open_free(mlv_env_opener *o)
 {
     if (o != NULL)
         sodium_free(o);
+}
+
+/* ---- rewrapping ---------------------------------------------------------- */
+
+/* `ids` holds n key ids back to back. */
+static int id_listed(const uint8_t *id, const uint8_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(id, ids + i * MLV_KEY_ID_BYTES, MLV_KEY_ID_BYTES) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+mlv_env_status mlv_env_rewrap(const uint8_t *header, size_t header_len, const mlv_box_keypair *const *keys,
+                              size_t nkeys, const mlv_box_public *add, size_t nadd,
+                              const uint8_t *remove, size_t nremove, uint8_t **out, size_t *out_len)
+{
+    uint8_t file_key[FILE_KEY_BYTES], mac_key[crypto_generichash_KEYBYTES], id[MLV_KEY_ID_BYTES];
+    uint8_t kept_ids[MLV_MAX_RECIPIENTS * MLV_KEY_ID_BYTES];
+    mlv_env_header h;
+    mlv_env_status status;
+    uint8_t *buf = NULL, *p;
+    size_t kept = 0, n, new_len;
+    int key_index;
+
+    *out = NULL;
+    *out_len = 0;
+    if (header == NULL || keys == NULL || nkeys == 0 || (add == NULL && nadd > 0) || (remove == NULL && nremove > 0))
+        return MLV_ENV_ERR_USAGE;
+    status = mlv_env_header_parse(header, header_len, &h);
+    if (status == MLV_ENV_NEED_MORE)
+        return MLV_ENV_ERR_TRUNCATED;
+    if (status != MLV_ENV_OK)
+        return status;
+    status = header_authenticate(header, &h, keys, nkeys, file_key, mac_key, &key_index);
+    if (status != MLV_ENV_OK)
+        return status;
+
+    for (size_t i = 0; i < h.nrecipients; i++) {
+        if (!id_listed(h.key_ids[i], remove, nremove))
+            memcpy(kept_ids + MLV_KEY_ID_BYTES * kept++, h.key_ids[i], MLV_KEY_ID_BYTES);
+    }
+    n = kept;
+    for (size_t i = 0; i < nadd; i++) {
+        mlv_keyid_compute(id, add[i].pk, MLV_BOX_PUBLIC_BYTES);
+        if (memcmp(id, add[i].id, MLV_KEY_ID_BYTES) != 0) {
+            status = MLV_ENV_ERR_USAGE;
+            goto out;
+        }
+        /* Adding a key that is already there is done already. */
+        if (!id_listed(add[i].id, kept_ids, n)) {
+            if (n == MLV_MAX_RECIPIENTS) {
+                status = MLV_ENV_ERR_LIMIT;
+                goto out;
+            }
+            memcpy(kept_ids + MLV_KEY_ID_BYTES * n++, add[i].id, MLV_KEY_ID_BYTES);
+        }
+    }
+    if (n == 0) {
+        status = MLV_ENV_ERR_USAGE; /* nobody could open it any more */
+        goto out;
+    }
+    new_len = MLV_ENV_HEADER_BYTES(n);
+    buf = malloc(new_len);
+    if (buf == NULL) {
+        status = MLV_ENV_ERR_SYSTEM;
+        goto out;
+    }
+    memcpy(buf, header, MLV_ENV_FIXED_BYTES);
+    buf[9] = (uint8_t)n;
+    p = buf + MLV_ENV_FIXED_BYTES;
+    for (size_t i = 0; i < h.nrecipients; i++) {
+        if (!id_listed(h.key_ids[i], remove, nremove)) {
+            memcpy(p, header + MLV_ENV_FIXED_BYTES + i * MLV_ENV_STANZA_BYTES, MLV_ENV_STANZA_BYTES);
+            p += MLV_ENV_STANZA_BYTES;
+        }
+    }
+    for (size_t i = 0; i < nadd; i++) {
+        int present = 0;
+
+        for (const uint8_t *q = buf + MLV_ENV_FIXED_BYTES; q < p; q += MLV_ENV_STANZA_BYTES)
+            present |= memcmp(q + 1, add[i].id, MLV_KEY_ID_BYTES) == 0;
+        if (present)
+            continue;
+        p[0] = MLV_ENV_STANZA_X25519;
+        memcpy(p + 1, add[i].id, MLV_KEY_ID_BYTES);
+        p[9] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES & 0xffu);
+        p[10] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES >> 8);
+        if (crypto_box_seal(p + 11, file_key, sizeof file_key, add[i].pk) != 0) {
+            status = MLV_ENV_ERR_USAGE;
+            goto out;
+        }
+        p += MLV_ENV_STANZA_BYTES;
+    }
+    memcpy(p, header + h.header_bytes - MLV_ENV_MAC_BYTES - MLV_ENV_STREAM_HEADER_BYTES,
+           MLV_ENV_STREAM_HEADER_BYTES);
+    p += MLV_ENV_STREAM_HEADER_BYTES;
+    header_mac(p, buf, new_len - MLV_ENV_MAC_BYTES, mac_key);
+    *out = buf;
+    *out_len = new_len;
+    buf = NULL;
+    status = MLV_ENV_OK;
+out:
+    sodium_memzero(file_key, sizeof file_key);
+    sodium_memzero(mac_key, sizeof mac_key);
+    free(buf);
+    return status;
 }

@@ -136,4 +136,22 @@ int mlv_env_open_key_index(const mlv_env_opener *o);
 const uint8_t *mlv_env_open_file_key(const mlv_env_opener *o);
 void mlv_env_open_free(mlv_env_opener *o);
 
+/* ---- rewrapping -------------------------------------------------------- */
+
+/*
+ * Re-seals an envelope's header for other editors without touching its
+ * payload: opens the header with one of `keys`, then writes a new header
+ * whose stanzas are the old ones minus those whose id is in `remove` (nremove
+ * key ids back to back), plus
+ * new ones for `add` (keys already present are skipped), with the MAC
+ * recomputed. Everything after the old header stays valid: append it as
+ * is. *out is malloc'd. Fails as opening does (NOT_FOR_ME, TAMPERED,
+ * MALFORMED, LIMIT), TRUNCATED if `header_len` is short of the header, and
+ * USAGE if no stanza would remain.
+ */
+mlv_env_status mlv_env_rewrap(const uint8_t *header, size_t header_len, const mlv_box_keypair *const *keys,
+                              size_t nkeys, const mlv_box_public *add, size_t nadd,
+                              const uint8_t *remove, size_t nremove, uint8_t **out, size_t *out_len)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -205,7 +205,7 @@
 #define MLV_SUBMIT_FIRST_PATCH_BYTES (64u * 1024u)
 
 /* Failed attempts in a row (--retries) before giving up; any progress
- * starts the count again. With the backoff below, 20 rides out about a
+ * starts the count again. With the backoff below, 20 rides out up to a
  * quarter of an hour without a link. */
 #define MLV_SUBMIT_DEFAULT_RETRIES 20u
 #define MLV_SUBMIT_MAX_RETRIES 10000u
