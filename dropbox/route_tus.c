@@ -357,6 +357,7 @@ typedef struct tus_patch {
     uint64_t length;
     uint64_t committed; /* durable and recorded */
     uint64_t offset;    /* written */
+    time_t committed_at; /* monotonic seconds of the last commit */
     uint8_t want_sum[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_state sum;
     unsigned fail_status; /* an error found in the body, and its answer */
@@ -425,6 +426,14 @@ static enum MHD_Result send_failure(mlv_http_req *r, tus_patch *p)
     return mlv_http_send(r, p->fail_status, resp);
 }
 
+static time_t monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 /* fdatasync, then record: the committed offset never names a byte that
  * could be lost. */
 static int commit(mlv_http_req *r, tus_patch *p)
@@ -436,7 +445,19 @@ static int commit(mlv_http_req *r, tus_patch *p)
     if (mlv_db_upload_progress(r->srv->db, r->id, p->offset, expiry_hour(r->srv)) != MLV_DB_OK)
         return -1;
     p->committed = p->offset;
+    p->committed_at = monotonic_seconds();
     return 0;
+}
+
+/* Commit often enough in time for slow links, seldom enough in bytes for
+ * fast ones (limits.h). */
+static int commit_due(const tus_patch *p)
+{
+    uint64_t pending = p->offset - p->committed;
+
+    return pending >= MLV_SRV_COMMIT_EVERY_BYTES ||
+           (pending >= MLV_SRV_COMMIT_MIN_BYTES &&
+            monotonic_seconds() - p->committed_at >= (time_t)MLV_SRV_COMMIT_EVERY_SECONDS);
 }
 
 static void check_header(mlv_http_req *r, tus_patch *p)
@@ -588,6 +609,7 @@ static enum MHD_Result patch_begin(mlv_http_req *r, tus_patch *p)
     }
     p->length = u.length;
     p->committed = p->offset = u.offset;
+    p->committed_at = monotonic_seconds();
     if (p->has_sum)
         crypto_hash_sha256_init(&p->sum);
     return MHD_YES;
@@ -621,7 +643,7 @@ static void patch_data(mlv_http_req *r, tus_patch *p, const char *data, size_t l
         if (p->fail_status != 0)
             return;
     }
-    if (p->offset - p->committed >= MLV_SRV_COMMIT_EVERY_BYTES && commit(r, p) != 0)
+    if (commit_due(p) && commit(r, p) != 0)
         patch_fail(r, p, MHD_HTTP_INTERNAL_SERVER_ERROR, DISCARD, "the server could not store this; " MSG_RETRY);
 }
 

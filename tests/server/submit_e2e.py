@@ -13,6 +13,7 @@ import glob
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -123,6 +124,7 @@ class Socks5:
 
 def main():
     root = tmpdir("submit-e2e")
+    srv = None
     try:
         org = Org(root)
         manifest = org.sign(["alice"])
@@ -251,8 +253,12 @@ def main():
         srv.stop()
         check.exit()
     finally:
+        if srv is not None and srv.proc.poll() is None:
+            srv.proc.kill()
         cleanup(root)
 
 
 if __name__ == "__main__":
+    # A timeout (SIGTERM from meson) still runs the cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     main()

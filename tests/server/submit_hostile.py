@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -184,4 +185,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # A timeout (SIGTERM from meson) still runs the cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     main()

@@ -159,6 +159,7 @@ def stored_receipts(data):
 
 def main():
     root = tmpdir("submit-resume")
+    srv = None
     try:
         org = Org(root)
         manifest = org.sign(["alice"])
@@ -269,8 +270,12 @@ def main():
         srv.stop()
         check.exit()
     finally:
+        if srv is not None and srv.proc.poll() is None:
+            srv.proc.kill()
         cleanup(root)
 
 
 if __name__ == "__main__":
+    # A timeout (SIGTERM from meson) still runs the cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     main()

@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -31,6 +32,7 @@ def main():
         print("skipped: needs node and `npm ci` at the repository root", file=sys.stderr)
         sys.exit(77)
     root = tmpdir("submit-tusjs")
+    srv = None
     try:
         org = Org(root)
         manifest = org.sign(["alice"])
@@ -64,8 +66,12 @@ def main():
                 check(not any(x in body for x in needles), f"no trace of the client's file name in {n}")
         check.exit()
     finally:
+        if srv is not None and srv.proc.poll() is None:
+            srv.proc.kill()
         cleanup(root)
 
 
 if __name__ == "__main__":
+    # A timeout (SIGTERM from meson) still runs the cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     main()

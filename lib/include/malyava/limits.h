@@ -120,8 +120,9 @@
 #define MLV_SRV_DEFAULT_MAX_PENDING_UPLOADS 256u
 #define MLV_SRV_MAX_MAX_PENDING_UPLOADS 100000u
 
-/* Simultaneous connections. At most 128 KiB each (MHD's pool and our
- * request state), so the default bounds the server near 32 MiB. */
+/* Simultaneous connections. Each may touch at most its memory pool (below)
+ * plus our request state, so the default bounds the server near 70 MiB
+ * even if every connection were a fast upload at once. */
 #define MLV_SRV_DEFAULT_MAX_CONNECTIONS 256u
 #define MLV_SRV_MAX_MAX_CONNECTIONS 4096u
 
@@ -151,8 +152,11 @@
 
 /* Memory libmicrohttpd may use per connection for the request line,
  * headers and read buffer. Bodies are streamed out of it, so it never
- * grows with the upload. */
-#define MLV_SRV_CONNECTION_MEMORY_BYTES (32u * 1024u)
+ * grows with the upload; its pages are only touched as far as a
+ * connection's reads fill it, so a slow connection costs far less (about
+ * 12 KiB measured), while a fast one gets reads large enough to keep up
+ * with the disk (32 KiB made 1 GiB ingest 3x slower than nginx). */
+#define MLV_SRV_CONNECTION_MEMORY_BYTES (256u * 1024u)
 
 /* The longest URL a route uses is 48 bytes; anything far longer is a probe. */
 #define MLV_SRV_MAX_URL_BYTES 256u
@@ -166,8 +170,13 @@
 #define MLV_SRV_MAX_METADATA_PAIRS 32u
 
 /* During a long PATCH the offset is made durable (fdatasync, then a
- * committed row) this often, so a crash loses at most this much. */
-#define MLV_SRV_COMMIT_EVERY_BYTES (4u * 1024u * 1024u)
+ * committed row) after this many bytes, or after MLV_SRV_COMMIT_EVERY_SECONDS
+ * once at least MLV_SRV_COMMIT_MIN_BYTES arrived: a fast link pays for few
+ * fsyncs, and a crash never costs a slow link (a phone at 20 KB/s) more
+ * than a few seconds of its upload. */
+#define MLV_SRV_COMMIT_EVERY_BYTES (64u * 1024u * 1024u)
+#define MLV_SRV_COMMIT_EVERY_SECONDS 5u
+#define MLV_SRV_COMMIT_MIN_BYTES (64u * 1024u)
 
 /* libmicrohttpd cannot answer before the body is read, so after an error
  * found mid-body the rest is read and dropped to deliver the message; past
@@ -187,6 +196,54 @@
 /* Milliseconds to wait for another process (install-manifest, stats) that
  * holds the database lock. */
 #define MLV_SRV_DB_BUSY_MS 5000u
+
+/* Export-token failures in a row after which the token routes refuse
+ * everyone (429) for export_lockout_seconds. Global, since every client
+ * arrives from the onion service's loopback; the token's 256 bits make
+ * guessing hopeless anyway, the lockout only stops a flood of tries. */
+#define MLV_SRV_EXPORT_MAX_FAILURES 5u
+#define MLV_SRV_DEFAULT_EXPORT_LOCKOUT_SECONDS 600u
+#define MLV_SRV_MAX_EXPORT_LOCKOUT_SECONDS 86400u
+
+/* An ack file: its first line plus one 73-byte line per submission of the
+ * largest bundle, with room to spare. Read whole into memory. */
+#define MLV_SRV_MAX_ACK_BYTES (8u * 1024u * 1024u)
+
+/* A replies bundle sent to the server: MLV_BUNDLE_MAX_REPLIES small
+ * replies fit many times over; streamed to a temporary file, never held. */
+#define MLV_SRV_MAX_REPLIES_BUNDLE_BYTES (256u * 1024u * 1024u)
+
+/* What one fetch returns, newest replies first: an answer a source on a
+ * slow Tor link can still download. Older replies stay until retention. */
+#define MLV_SRV_FETCH_MAX_REPLIES 32u
+#define MLV_SRV_FETCH_MAX_BYTES (8u * 1024u * 1024u)
+
+/* Reply accounts without a register or fetch for this many days are
+ * deleted with their replies: a source who stopped coming back leaves
+ * nothing behind. */
+#define MLV_SRV_DEFAULT_REPLY_ACCOUNT_DAYS 90u
+/* Anything received (submissions, replies) older than this is deleted,
+ * exported or not: a seized server holds at most this much history. */
+#define MLV_SRV_DEFAULT_RETENTION_DAYS 180u
+#define MLV_SRV_MAX_RETENTION_DAYS 3650u
+/* `stats` warns about submissions this close to deletion by retention. */
+#define MLV_SRV_RETENTION_WARN_DAYS 14u
+
+/* ---- bundles ----------------------------------------------------------- */
+/* SQLite files carried across the air gap (docs/FORMAT.md). */
+
+/* One chunk row of an envelope in an export bundle: large envelopes are
+ * split so no reader ever has to hold a multi-gigabyte blob. */
+#define MLV_BUNDLE_CHUNK_BYTES (1024u * 1024u)
+
+/* Submissions in one export bundle; the server exports the oldest first
+ * and the rest follow after the editors' ack. */
+#define MLV_BUNDLE_MAX_SUBMISSIONS 100000u
+
+/* Replies in one replies bundle, and bytes of one sealed reply (a text
+ * answer, no files). */
+#define MLV_BUNDLE_MAX_REPLIES 100000u
+#define MLV_REPLY_MAX_BYTES (1024u * 1024u)
 
 /* ---- submit (client) --------------------------------------------------- */
 /* `malyava submit`, the tus client intermediaries use. Its links are the
