@@ -51,7 +51,7 @@ int mlv_keys_usage(const char *usage, const char *fmt, ...) __attribute__((forma
  * for MLV_KEY_ERR_IO); returns MLV_KEYS_EXIT_FAIL. */
 int mlv_keys_key_fail(const char *what, const char *path, mlv_key_status st);
 
-/* dir/name (and dir/sub/name) as a malloc'd string, or NULL. */
+/* dir/name as a malloc'd string, or NULL. */
 char *mlv_keys_path(const char *dir, const char *name);
 /* Creates `dir` (one level, 0700) unless it exists; prints the error. */
 int mlv_keys_ensure_dir(const char *dir);

@@ -141,8 +141,6 @@ static mlv_pass_status ask(int fd, const char *prompt, char *buf, size_t *len)
         n++;
     }
     st = first_line(buf, n, len);
-    if (n == PASS_BUF_BYTES - 1u)
-        st = MLV_PASS_ERR_TOO_LONG;
 out:
     tcsetattr(fd, TCSAFLUSH, &tty_saved);
     tty_fd_for_signal = -1;
@@ -155,7 +153,6 @@ mlv_pass_status mlv_pass_read(const char *file, const char *prompt, int is_new, 
 {
     char *buf = sodium_malloc(PASS_BUF_BYTES), *again = NULL;
     size_t len = 0, again_len = 0;
-    char confirm_prompt[] = "Again, to confirm: ";
     int fd = -1;
     mlv_pass_status st = MLV_PASS_ERR_SYSTEM;
 
@@ -185,7 +182,7 @@ mlv_pass_status mlv_pass_read(const char *file, const char *prompt, int is_new, 
     if (again == NULL)
         goto out;
     sodium_memzero(again, PASS_BUF_BYTES);
-    st = ask(fd, confirm_prompt, again, &again_len);
+    st = ask(fd, "Again, to confirm: ", again, &again_len);
     if (st == MLV_PASS_OK && (again_len != len || sodium_memcmp(again, buf, len) != 0))
         st = MLV_PASS_ERR_MISMATCH;
 out:

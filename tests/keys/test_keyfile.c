@@ -149,6 +149,22 @@ static void damage_everywhere(void)
     reseal_checksum(bad);
     CHECK_EQ_INT(mlv_key_secret_decode(bad, sizeof file, MLV_KEY_KIND_EDITOR, PASS, strlen(PASS), out, &info),
                  MLV_KEY_ERR_PASSPHRASE);
+    /* Sealed properly, but around a secret that is not the stored key's:
+     * only re-deriving the public key after opening catches it. */
+    {
+        uint8_t key[32], other[32];
+
+        memcpy(bad, file, sizeof file);
+        randombytes_buf(other, sizeof other);
+        CHECK(crypto_pwhash(key, sizeof key, PASS, strlen(PASS), bad + 25, fast_kdf.opslimit,
+                            (size_t)fast_kdf.memlimit, crypto_pwhash_ALG_ARGON2ID13) == 0);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(bad + 105, NULL, other, sizeof other, bad, 105, NULL, bad + 41,
+                                                   key);
+        reseal_checksum(bad);
+        CHECK_EQ_INT(mlv_key_secret_decode(bad, sizeof file, MLV_KEY_KIND_EDITOR, PASS, strlen(PASS), out, &info),
+                     MLV_KEY_ERR_CORRUPT);
+        sodium_memzero(key, sizeof key);
+    }
     memcpy(bad, file, sizeof file);
     bad[OFF_KIND] = 'X';
     reseal_checksum(bad);
