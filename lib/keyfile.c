@@ -1,4 +1,4 @@
-/* Secret and public key files: see keyfile.h and docs/format/keys.md. */
+/* Secret and public key files: see keyfile.h and docs/FORMAT.md §3. */
 #include <malyava/keyfile.h>
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* minisign key and signature files: see minisig.h and docs/format/keys.md. */
+/* minisign key and signature files: see minisig.h and docs/FORMAT.md §3. */
 #include <malyava/minisig.h>
 
 #include <stdio.h>

@@ -61,7 +61,7 @@ def blake2b256(data):
 
 
 def check_secret_layout(path, kind):
-    """docs/format/keys.md, re-derived: header fields, id, checksum."""
+    """docs/FORMAT.md §3, re-derived: header fields, id, checksum."""
     b = read(path)
     ops, mem = struct.unpack_from("<QQ", b, 9)
     pk = b[73:105]

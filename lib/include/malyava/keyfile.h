@@ -1,5 +1,5 @@
 /*
- * Key files (docs/format/keys.md).
+ * Key files (docs/FORMAT.md §3).
  *
  * Secret key files hold one 32-byte secret (an editor's X25519 key or the
  * organisation's Ed25519 seed) encrypted under a key that Argon2id derives

@@ -1,6 +1,6 @@
 /*
  * minisign's file formats, as far as Malyava uses them (internal to
- * libmalyava; programs use manifest.h and keyfile.h). docs/format/keys.md
+ * libmalyava; programs use manifest.h and keyfile.h). docs/FORMAT.md §3
  * has the bytes.
  *
  * Key files are two lines: "untrusted comment: ..." and the base64 of a
