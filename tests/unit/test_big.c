@@ -17,6 +17,7 @@
 #define BLOCKS 1024u /* 1 GiB */
 
 typedef struct fanout {
+    const mlv_box_keypair *keys[EDITORS]; /* each opener keeps a pointer to its entry */
     mlv_pay_opener *openers[EDITORS];
     mlv_env_status status[EDITORS];
     uint64_t bytes[EDITORS];
@@ -69,10 +70,9 @@ int main(void)
     crypto_generichash_final(&h, file.digest, sizeof file.digest);
 
     for (unsigned k = 0; k < EDITORS; k++) {
-        const mlv_box_keypair *key = test_editor(k);
-
+        f.keys[k] = test_editor(k);
         test_editor_public(k, &recipients[k]);
-        CHECK(mlv_pay_open_new(&f.openers[k], &key, 1, &counting, &f.bytes[k]) == MLV_ENV_OK);
+        CHECK(mlv_pay_open_new(&f.openers[k], &f.keys[k], 1, &counting, &f.bytes[k]) == MLV_ENV_OK);
     }
     CHECK(mlv_pay_seal_new(&sealer, recipients, EDITORS, 0, &meta, feed_all, &f) == MLV_ENV_OK);
     for (uint32_t b = 0; b < BLOCKS; b++) {

@@ -116,7 +116,8 @@ typedef struct mlv_env_opener mlv_env_opener;
  * Opens with any of `nkeys` editor key pairs. Plaintext goes to `write`
  * one authenticated chunk at a time, in order; it is only final once
  * mlv_env_open_finish() returns MLV_ENV_OK (a later chunk may still fail),
- * so callers keep it provisional until then.
+ * so callers keep it provisional until then. `keys` (the array and the
+ * key pairs) must outlive the opener: it is not copied.
  */
 mlv_env_status mlv_env_open_new(mlv_env_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
                                 mlv_env_write_fn write, void *write_ctx)
