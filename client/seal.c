@@ -36,21 +36,33 @@ static int read_text_file(const char *path, const char *what, char **out, size_t
     return 0;
 }
 
+int mlv_seal_load_org(const char *org_path, mlv_org_public *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    mlv_man_status st;
+
+    if (read_text_file(org_path, "organisation key", &text, &len) != 0)
+        return -1;
+    st = mlv_org_public_parse(text, len, out);
+    free(text);
+    if (st != MLV_MAN_OK) {
+        mlv_cli_error("'%s' is not an organisation public key: %s", org_path, mlv_man_strerror(st));
+        return -1;
+    }
+    return 0;
+}
+
 int mlv_seal_load_manifest(const char *manifest_path, const char *org_path, mlv_manifest *out)
 {
-    char *org_text = NULL, *text = NULL, *sig = NULL, *sig_path = NULL;
-    size_t org_len = 0, text_len = 0, sig_len = 0;
+    char *text = NULL, *sig = NULL, *sig_path = NULL;
+    size_t text_len = 0, sig_len = 0;
     mlv_org_public org;
     mlv_man_status st;
     int rc = -1;
 
-    if (read_text_file(org_path, "organisation key", &org_text, &org_len) != 0)
+    if (mlv_seal_load_org(org_path, &org) != 0)
         goto out;
-    st = mlv_org_public_parse(org_text, org_len, &org);
-    if (st != MLV_MAN_OK) {
-        mlv_cli_error("'%s' is not an organisation public key: %s", org_path, mlv_man_strerror(st));
-        goto out;
-    }
     if (asprintf(&sig_path, "%s.minisig", manifest_path) < 0) {
         sig_path = NULL;
         mlv_cli_error("out of memory");
@@ -66,7 +78,6 @@ int mlv_seal_load_manifest(const char *manifest_path, const char *org_path, mlv_
     }
     rc = 0;
 out:
-    free(org_text);
     free(text);
     free(sig);
     free(sig_path);

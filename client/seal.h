@@ -22,6 +22,9 @@ typedef struct mlv_seal_request {
     uint8_t reply_key[MLV_REPLY_KEY_BYTES];
 } mlv_seal_request;
 
+/* Reads and parses an organisation public key file; prints why not. */
+int mlv_seal_load_org(const char *org_path, mlv_org_public *out);
+
 /*
  * Loads the organisation key from `org_path`, verifies `manifest_path`
  * (and `manifest_path`.minisig) for today, and fills `out`. On failure

@@ -316,22 +316,14 @@ static int state_created(void *ctx, const char id[MLV_TUS_ID_BYTES])
 /* The manifest as the server offers it, checked against the pinned key. */
 static int fetch_manifest(mlv_tus_client *client, const char *org_path, mlv_manifest *out)
 {
-    uint8_t *org_text = NULL;
     char *text = NULL, *sig = NULL;
-    size_t org_len = 0, text_len = 0, sig_len = 0;
+    size_t text_len = 0, sig_len = 0;
     mlv_org_public org;
     mlv_man_status st;
     int rc = -1;
 
-    if (mlv_file_read_small(org_path, MLV_MAX_SMALL_FILE_BYTES, &org_text, &org_len) != 0) {
-        mlv_cli_error("cannot read the organisation key '%s': %s", org_path, strerror(errno));
+    if (mlv_seal_load_org(org_path, &org) != 0)
         goto out;
-    }
-    st = mlv_org_public_parse((const char *)org_text, org_len, &org);
-    if (st != MLV_MAN_OK) {
-        mlv_cli_error("'%s' is not an organisation public key: %s", org_path, mlv_man_strerror(st));
-        goto out;
-    }
     if (mlv_tus_get(client, "/manifest", MLV_MAX_SMALL_FILE_BYTES, &text, &text_len) != 0 ||
         mlv_tus_get(client, "/manifest.minisig", MLV_MAX_SMALL_FILE_BYTES, &sig, &sig_len) != 0)
         goto out;
@@ -344,7 +336,6 @@ static int fetch_manifest(mlv_tus_client *client, const char *org_path, mlv_mani
     }
     rc = 0;
 out:
-    free(org_text);
     free(text);
     free(sig);
     return rc;

@@ -188,6 +188,16 @@ static void header_mac(uint8_t mac[MLV_ENV_MAC_BYTES], const uint8_t *header, si
     crypto_generichash(mac, MLV_ENV_MAC_BYTES, header, covered, mac_key, crypto_generichash_KEYBYTES);
 }
 
+/* One stanza: type, key id, body length, the file key sealed to the key. */
+static int write_stanza(uint8_t *p, const mlv_box_public *to, const uint8_t file_key[FILE_KEY_BYTES])
+{
+    p[0] = MLV_ENV_STANZA_X25519;
+    memcpy(p + 1, to->id, MLV_KEY_ID_BYTES);
+    p[9] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES & 0xffu);
+    p[10] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES >> 8);
+    return crypto_box_seal(p + 11, file_key, FILE_KEY_BYTES, to->pk);
+}
+
 /* ---- sealing ------------------------------------------------------------- */
 
 struct mlv_env_sealer {
@@ -262,11 +272,7 @@ mlv_env_status mlv_env_seal_new(mlv_env_sealer **out, const mlv_box_public *reci
     store_u64(p + 10, payload_bytes);
     p += MLV_ENV_FIXED_BYTES;
     for (size_t i = 0; i < n; i++) {
-        p[0] = MLV_ENV_STANZA_X25519;
-        memcpy(p + 1, recipients[i].id, MLV_KEY_ID_BYTES);
-        p[9] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES & 0xffu);
-        p[10] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES >> 8);
-        if (crypto_box_seal(p + 11, file_key, sizeof file_key, recipients[i].pk) != 0) {
+        if (write_stanza(p, &recipients[i], file_key) != 0) {
             status = MLV_ENV_ERR_USAGE; /* not a valid X25519 public key */
             goto out;
         }
@@ -697,11 +703,7 @@ mlv_env_status mlv_env_rewrap(const uint8_t *header, size_t header_len, const ml
             present |= memcmp(q + 1, add[i].id, MLV_KEY_ID_BYTES) == 0;
         if (present)
             continue;
-        p[0] = MLV_ENV_STANZA_X25519;
-        memcpy(p + 1, add[i].id, MLV_KEY_ID_BYTES);
-        p[9] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES & 0xffu);
-        p[10] = (uint8_t)(MLV_ENV_STANZA_BODY_BYTES >> 8);
-        if (crypto_box_seal(p + 11, file_key, sizeof file_key, add[i].pk) != 0) {
+        if (write_stanza(p, &add[i], file_key) != 0) {
             status = MLV_ENV_ERR_USAGE;
             goto out;
         }
