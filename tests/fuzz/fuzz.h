@@ -1,11 +1,12 @@
 /*
- * What every harness shares. A harness is three small things: an
- * LLVMFuzzerInitialize that calls mlv_fuzz_init(), an
- * LLVMFuzzerTestOneInput that hands the bytes to one parser and frees all
- * it got back, and FUZZ_ASSERTs for what the parser promises beyond "does
- * not crash" (a canonical parse re-formats to the same bytes, a sticky
- * error stays sticky...). The same harness links against libFuzzer in a
- * clang -Dfuzz=true build and against standalone.c everywhere else.
+ * What every harness shares. A harness is an LLVMFuzzerTestOneInput that
+ * hands the bytes to one parser and frees all it got back, with
+ * FUZZ_ASSERTs for what the parser promises beyond "does not crash" (a
+ * canonical parse re-formats to the same bytes, a feed error sticks...).
+ * LLVMFuzzerInitialize is here: fixed keys, a replayable random generator,
+ * then the harness's own mlv_fuzz_harness_init if it has one. The same
+ * harness links against libFuzzer in a clang -Dfuzz=true build and
+ * against standalone.c everywhere else.
  */
 #ifndef MALYAVA_TEST_FUZZ_H
 #define MALYAVA_TEST_FUZZ_H
@@ -44,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * and derives the fixed keys. Aborts on failure: nothing can be fuzzed.
  */
 void mlv_fuzz_init(void);
+/* Optional, per harness: runs once after mlv_fuzz_init(). */
+void mlv_fuzz_harness_init(void);
 /* Restarts the generator; call at the top of every input. */
 void mlv_fuzz_rng_reset(void);
 

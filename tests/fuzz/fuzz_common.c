@@ -97,6 +97,20 @@ void mlv_fuzz_init(void)
     sodium_memzero(box_sk, sizeof box_sk);
 }
 
+/* Harnesses that need more set-up define their own. */
+__attribute__((weak)) void mlv_fuzz_harness_init(void)
+{
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    mlv_fuzz_init();
+    mlv_fuzz_harness_init();
+    return 0;
+}
+
 const mlv_box_keypair *mlv_fuzz_editor_key(void)
 {
     return editor_key;

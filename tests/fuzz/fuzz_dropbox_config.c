@@ -40,18 +40,14 @@ static void remove_tmp(void)
     rmdir(tmp_dir);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void mlv_fuzz_harness_init(void)
 {
-    (void)argc;
-    (void)argv;
-    mlv_fuzz_init();
     if (mkdtemp(tmp_dir) == NULL) {
         perror("fuzz: mkdtemp");
         abort();
     }
     snprintf(tmp_path, sizeof tmp_path, "%s/config", tmp_dir);
     atexit(remove_tmp);
-    return 0;
 }
 
 static void check_loaded(const mlv_cfg *c)

@@ -11,14 +11,6 @@
 
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    mlv_fuzz_init();
-    return 0;
-}
-
 static void check_ok(const mlv_env_header *h, size_t len)
 {
     FUZZ_ASSERT(h->nrecipients >= 1 && h->nrecipients <= MLV_MAX_RECIPIENTS);

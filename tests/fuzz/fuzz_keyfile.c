@@ -30,14 +30,10 @@
 
 static uint8_t *secret;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void mlv_fuzz_harness_init(void)
 {
-    (void)argc;
-    (void)argv;
-    mlv_fuzz_init();
     secret = sodium_malloc(MLV_KEY_SECRET_BYTES);
     FUZZ_ASSERT(secret != NULL);
-    return 0;
 }
 
 static int same_info(const mlv_key_info *a, const mlv_key_info *b)

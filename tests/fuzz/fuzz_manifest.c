@@ -12,14 +12,6 @@
 
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    mlv_fuzz_init();
-    return 0;
-}
-
 static int same_manifest(const mlv_manifest *a, const mlv_manifest *b)
 {
     return a->serial == b->serial && a->issued_day == b->issued_day && a->expires_day == b->expires_day &&

@@ -34,6 +34,14 @@ static const char *corpus_dir;
 static const char *side_dir;
 static int failures;
 
+static void write_file(const char *path, const void *data, size_t len)
+{
+    if (mlv_file_write_new(path, data, len) != 0) {
+        fprintf(stderr, "fuzz_seeds: cannot write %s: %s\n", path, strerror(errno));
+        failures++;
+    }
+}
+
 static void put_side(const char *name, const void *data, size_t len)
 {
     char path[4096];
@@ -41,10 +49,7 @@ static void put_side(const char *name, const void *data, size_t len)
     if (side_dir == NULL)
         return;
     snprintf(path, sizeof path, "%s/%s", side_dir, name);
-    if (mlv_file_write_new(path, data, len) != 0) {
-        fprintf(stderr, "fuzz_seeds: cannot write %s: %s\n", path, strerror(errno));
-        failures++;
-    }
+    write_file(path, data, len);
 }
 
 static void put(const char *harness, const char *name, const void *data, size_t len)
@@ -64,10 +69,7 @@ static void put(const char *harness, const char *name, const void *data, size_t 
         return;
     }
     snprintf(path, sizeof path, "%s/%s/%s", corpus_dir, harness, name);
-    if (mlv_file_write_new(path, data, len) != 0) {
-        fprintf(stderr, "fuzz_seeds: cannot write %s: %s\n", path, strerror(errno));
-        failures++;
-    }
+    write_file(path, data, len);
 }
 
 /* ---- metadata records --------------------------------------------------- */
@@ -233,14 +235,12 @@ static void make_envelopes(const seed_record *r, size_t nrecords)
 {
     mlv_box_public to[3];
     mlv_fuzz_buf env = { 0 };
-    char name[128];
 
     mlv_fuzz_editor_public(&to[0]);
     for (size_t i = 0; i < nrecords; i++) {
         env.len = 0;
-        snprintf(name, sizeof name, "%s", r[i].label);
         if (seal_record(&r[i], to, 1, 0, &env) == 0)
-            put_envelope(name, &env, 1);
+            put_envelope(r[i].label, &env, 1);
     }
 
     /* Ours among others, server-sealed, and one not for us at all. */
@@ -288,11 +288,9 @@ static int sign_manifest(uint64_t serial, size_t nkeys, int64_t issued, char **t
     for (size_t i = 1; i < nkeys; i++)
         m.keys[i] = many[i - 1];
     qsort(m.keys, nkeys, sizeof m.keys[0], by_id);
-    return mlv_man_format(&m, text, text_len) != 0 ||
-                   mlv_man_sign(*text, *text_len, &m, mlv_fuzz_org_public()->id, mlv_fuzz_org_secret(), sig,
-                                sig_len) != 0
-               ? -1
-               : 0;
+    if (mlv_man_format(&m, text, text_len) != 0)
+        return -1;
+    return mlv_man_sign(*text, *text_len, &m, mlv_fuzz_org_public()->id, mlv_fuzz_org_secret(), sig, sig_len);
 }
 
 static void make_manifest(const char *name, uint64_t serial, size_t nkeys)
@@ -339,25 +337,31 @@ static void make_current_manifest(void)
 
 /* minisign's own secret key file, unencrypted (as `minisign -G -W` writes
  * it), holding the fixed organisation key: with it the real minisign signs
- * manifests that the fuzzed verifier must accept. */
+ * manifests that the fuzzed verifier must accept. Layout: "Ed", KDF "\0\0"
+ * (none), "B2", salt[32], opslimit[8], memlimit[8] (all zero without a
+ * KDF), key number[8], Ed25519 secret key[64], then BLAKE2b-256 of the
+ * algorithm, key number and secret key. */
+#define MINISIGN_SK_HEAD_BYTES (2u + 2u + 2u + 32u + 8u + 8u)
+#define MINISIGN_SK_BYTES (MINISIGN_SK_HEAD_BYTES + 8u + 64u + 32u)
+
 static void put_minisign_secret(void)
 {
-    uint8_t blob[158], *p = blob;
+    uint8_t blob[MINISIGN_SK_BYTES], *key = blob + MINISIGN_SK_HEAD_BYTES;
     char b64[sodium_base64_ENCODED_LEN(sizeof blob, sodium_base64_VARIANT_ORIGINAL)], text[300];
     crypto_generichash_state st;
     int n;
 
     memset(blob, 0, sizeof blob);
-    memcpy(p, "Ed\0\0B2", 6);
-    p += 6 + 32 + 8 + 8; /* no KDF: salt and limits stay zero */
-    memcpy(p, mlv_fuzz_org_public()->id, 8);
-    memcpy(p + 8, mlv_fuzz_org_secret(), 64);
+    memcpy(blob, "Ed\0\0B2", 6);
+    memcpy(key, mlv_fuzz_org_public()->id, 8);
+    memcpy(key + 8, mlv_fuzz_org_secret(), 64);
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, blob, 2);
-    crypto_generichash_update(&st, p, 8 + 64);
-    crypto_generichash_final(&st, p + 8 + 64, 32);
+    crypto_generichash_update(&st, key, 8 + 64);
+    crypto_generichash_final(&st, key + 8 + 64, 32);
     sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
-    n = snprintf(text, sizeof text, "untrusted comment: fixed fuzz organisation key, published in the test sources\n%s\n", b64);
+    n = snprintf(text, sizeof text,
+                 "untrusted comment: fixed fuzz organisation key, published in the test sources\n%s\n", b64);
     put_side("org.minisign-key", text, (size_t)n);
     sodium_memzero(blob, sizeof blob);
 }
