@@ -325,6 +325,8 @@ static void print_bytes(const char *label, uint64_t v)
 int mlv_cmd_stats(int argc, char **argv)
 {
     char path[PATH_MAX], day[11];
+    char (*due)[MLV_STORE_ID_HEX_BYTES] = NULL;
+    size_t ndue = 0;
     mlv_db_stats st;
     mlv_trust *trust = NULL;
     mlv_store store = { -1, -1, -1 };
@@ -364,10 +366,22 @@ int mlv_cmd_stats(int argc, char **argv)
     print_bytes("quota used:", st.received_bytes + st.pending_bytes);
     print_bytes("quota (max_disk_bytes):", cfg.max_disk_bytes);
     print_bytes("free on the data volume:", free_bytes);
+    printf("%-30s %llu\n", "reply accounts:", (unsigned long long)st.accounts);
+    printf("%-30s %llu\n", "replies waiting:", (unsigned long long)st.replies);
+    print_bytes("replies bytes:", st.replies_bytes);
+    printf("%-30s %llu days (reply accounts idle %llu days)\n", "retention:", (unsigned long long)cfg.retention_days,
+           (unsigned long long)cfg.reply_account_days);
+    if (mlv_db_submission_ids_before(db, today - (int64_t)cfg.retention_days + MLV_SRV_RETENTION_WARN_DAYS, &due,
+                                     &ndue) != MLV_DB_OK)
+        goto out;
+    if (ndue > 0)
+        printf("%-30s %zu submissions are deleted by retention within %u days; export and ack them now\n",
+               "WARNING:", ndue, MLV_SRV_RETENTION_WARN_DAYS);
     printf("%-30s serial %llu, valid until %s%s\n", "manifest:", (unsigned long long)serial, day,
            today > expires ? " (EXPIRED: uploads refused; run install-manifest)" : "");
     rc = 0;
 out:
+    free(due);
     mlv_trust_free(trust);
     mlv_db_close(db);
     mlv_store_close(&store);

@@ -1,6 +1,7 @@
 /*
  * `malyava-dropbox serve`: recovery, then libmicrohttpd's threads serve
- * while the main thread only waits for signals and runs the expiry sweep.
+ * while the main thread only waits for signals and runs the expiry sweep
+ * and, daily, retention.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "airgap.h"
 #include "commands.h"
 #include "http.h"
 #include "log.h"
@@ -64,6 +66,25 @@ static void serve_help(void)
            "SETTINGS are listed by `malyava-dropbox --help`.\n");
 }
 
+/* Once a day (and at start): what is older than the retention settings goes. */
+static void run_retention(mlv_srv *s)
+{
+    int64_t today = mlv_day_today();
+    mlv_airgap_retention ret;
+
+    if (today == s->retention_day)
+        return;
+    if (mlv_airgap_retention_run(s->db, &s->store, &s->cfg, today, &ret) != 0) {
+        mlv_log_msg("retention could not delete everything due; it tries again later");
+        return;
+    }
+    s->retention_day = today;
+    if (ret.submissions > 0 || ret.accounts > 0 || ret.replies > 0)
+        mlv_log_msg("retention deleted %llu submissions, %llu reply accounts and %llu replies",
+                    (unsigned long long)ret.submissions, (unsigned long long)ret.accounts,
+                    (unsigned long long)ret.replies);
+}
+
 /* Until SIGTERM or SIGINT: SIGHUP reloads the manifests, and every
  * MLV_SRV_SWEEP_SECONDS expired uploads go. */
 static void wait_for_signals(mlv_srv *s, const sigset_t *set)
@@ -88,6 +109,7 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set)
             }
         } else if (sig < 0 && errno == EAGAIN) {
             mlv_srv_sweep(s, (int64_t)time(NULL));
+            run_retention(s);
         }
     }
 }
@@ -145,6 +167,7 @@ int mlv_cmd_serve(int argc, char **argv)
     if (rep.strays > 0 || rep.rows > 0)
         mlv_log_msg("start-up recovery removed %zu stray files and %zu upload records without data",
                     rep.strays, rep.rows);
+    run_retention(&srv);
     fd = open_listener(cfg.listen, url, sizeof url);
     if (fd < 0)
         goto out;

@@ -32,5 +32,8 @@ int mlv_cmd_init(int argc, char **argv);
 int mlv_cmd_serve(int argc, char **argv);
 int mlv_cmd_install_manifest(int argc, char **argv);
 int mlv_cmd_stats(int argc, char **argv);
+int mlv_cmd_export(int argc, char **argv);
+int mlv_cmd_ack(int argc, char **argv);
+int mlv_cmd_import_replies(int argc, char **argv);
 
 #endif

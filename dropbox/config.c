@@ -64,6 +64,17 @@ static const struct cfg_key {
       "manifest are still accepted. 0 after removing a compromised key." },
     { "threads", CFG_COUNT, offsetof(mlv_cfg, threads), 1, MLV_SRV_MAX_THREADS, MLV_SRV_DEFAULT_THREADS,
       "Threads serving connections." },
+    { "export_lockout_seconds", CFG_COUNT, offsetof(mlv_cfg, export_lockout_seconds), 1,
+      MLV_SRV_MAX_EXPORT_LOCKOUT_SECONDS, MLV_SRV_DEFAULT_EXPORT_LOCKOUT_SECONDS,
+      "Seconds the editors' routes (export, ack, replies import) refuse everyone\n"
+      "with 429 after 5 wrong export tokens in a row." },
+    { "reply_account_days", CFG_COUNT, offsetof(mlv_cfg, reply_account_days), 1, MLV_SRV_MAX_RETENTION_DAYS,
+      MLV_SRV_DEFAULT_REPLY_ACCOUNT_DAYS,
+      "Days a source's reply account lives without a register or fetch; then it is\n"
+      "deleted with its replies." },
+    { "retention_days", CFG_COUNT, offsetof(mlv_cfg, retention_days), 1, MLV_SRV_MAX_RETENTION_DAYS,
+      MLV_SRV_DEFAULT_RETENTION_DAYS,
+      "Days anything received (submissions, replies) is kept, exported or not." },
     { "export_token_hash", CFG_HASH, offsetof(mlv_cfg, export_token_hash), 0, 0, 0,
       "BLAKE2b-256 (hex) of the editors' export token, written by init. The token\n"
       "itself is shown once and never stored." },

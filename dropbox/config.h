@@ -30,6 +30,9 @@ typedef struct mlv_cfg {
     uint64_t upload_expiry_hours;
     uint64_t manifest_grace_days;
     uint64_t threads;
+    uint64_t export_lockout_seconds;
+    uint64_t reply_account_days;
+    uint64_t retention_days;
     int has_export_token;
     /* BLAKE2b-256 of the 32 decoded token bytes; the token itself is never stored. */
     uint8_t export_token_hash[MLV_CFG_TOKEN_HASH_BYTES];

@@ -1,6 +1,9 @@
 /*
  * The server's database, DATA_DIR/malyava.db: pending uploads, received
- * submissions, the current and previous manifest. SQLite in WAL mode with
+ * submissions, the current and previous manifest, sources' reply accounts
+ * and the sealed replies waiting for them. It also writes export bundles
+ * and reads replies bundles (docs/FORMAT.md), being the program's only
+ * SQLite user. SQLite in WAL mode with
  * synchronous=FULL, so a committed row survives power loss. It holds no
  * address, agent or exact time: expiries to the hour, receipt days only.
  *
@@ -26,6 +29,8 @@ typedef enum mlv_db_status {
     MLV_DB_FULL_COUNT, /* too many pending uploads */
     MLV_DB_FULL_DISK,  /* over the quota or into the reserved free space */
     MLV_DB_ROLLBACK,   /* a manifest serial not above the current one */
+    MLV_DB_CONFLICT,   /* a reply token or key already registered with another */
+    MLV_DB_REFUSED,    /* a hostile or malformed bundle; the reason is in the report */
     MLV_DB_ERROR       /* logged */
 } mlv_db_status;
 
@@ -67,12 +72,23 @@ typedef struct mlv_db_submission {
 
 mlv_db_status mlv_db_submission_get(mlv_db *db, const char *id, mlv_db_submission *out);
 mlv_db_status mlv_db_submission_delete(mlv_db *db, const char *id);
+/* Deletes the rows of `n` ids in one transaction (all or none). */
+mlv_db_status mlv_db_submission_delete_many(mlv_db *db, const char (*ids)[MLV_STORE_ID_HEX_BYTES], size_t n);
 /* Ids of all received submissions; *out is malloc'd. */
 mlv_db_status mlv_db_submission_ids(mlv_db *db, char (**out)[MLV_STORE_ID_HEX_BYTES], size_t *n);
+/* Ids of received submissions whose day is before `day`; *out is malloc'd. */
+mlv_db_status mlv_db_submission_ids_before(mlv_db *db, int64_t day, char (**out)[MLV_STORE_ID_HEX_BYTES],
+                                           size_t *n);
+
+/* Copies the WAL into the database file and empties it, so rows just
+ * deleted (and zeroed by secure_delete) leave no old copy in the WAL.
+ * Best effort: a concurrent reader can make it a partial one. */
+void mlv_db_checkpoint(mlv_db *db);
 
 typedef struct mlv_db_stats {
     uint64_t received, received_bytes;
     uint64_t pending, pending_bytes, pending_written;
+    uint64_t accounts, replies, replies_bytes;
 } mlv_db_stats;
 
 mlv_db_status mlv_db_stats_get(mlv_db *db, mlv_db_stats *out);
@@ -93,5 +109,69 @@ void mlv_db_manifest_clear(mlv_db_manifest *m);
 /* Makes `m` current and the current one previous (replaced `today`), in
  * one transaction; MLV_DB_ROLLBACK unless m->serial grows. */
 mlv_db_status mlv_db_manifest_install(mlv_db *db, const mlv_db_manifest *m, int64_t today);
+
+/* ---- export bundles ---------------------------------------------------- */
+
+typedef struct mlv_db_export_report {
+    uint64_t submissions, bytes; /* in the bundle */
+    uint64_t skipped;            /* unreadable, or no longer matching their receipt: logged, left out */
+    uint64_t left;               /* beyond MLV_BUNDLE_MAX_SUBMISSIONS: for the next export */
+} mlv_db_export_report;
+
+/*
+ * Writes the export bundle of every received submission, oldest first,
+ * into `path`: an empty file the caller created (0600, O_EXCL). Each
+ * envelope is streamed from store's envelopes/ in MLV_BUNDLE_CHUNK_BYTES
+ * rows and its receipt recomputed on the way: an envelope that no longer
+ * matches is left out (and logged) rather than spoiling the whole bundle,
+ * which readers refuse as a whole. The caller fsyncs or serves the file.
+ */
+mlv_db_status mlv_db_export_write(mlv_db *db, const mlv_store *store, const char *path, int64_t today,
+                                  mlv_db_export_report *rep);
+
+/* ---- replies ----------------------------------------------------------- */
+
+#define MLV_DB_HASH_BYTES 32u
+#define MLV_DB_REPLY_KEY_BYTES 32u
+
+/* Creates the account of (hash of the login token, reply public key), or
+ * refreshes its last_active_day; CONFLICT when the token is registered
+ * with another key or the key with another token, FULL_COUNT when a new
+ * account would pass MLV_SRV_MAX_REPLY_ACCOUNTS. */
+mlv_db_status mlv_db_account_register(mlv_db *db, const uint8_t token_hash[MLV_DB_HASH_BYTES],
+                                      const uint8_t reply_key[MLV_DB_REPLY_KEY_BYTES], int64_t today);
+
+/*
+ * The account's replies, newest first, at most MLV_SRV_FETCH_MAX_REPLIES
+ * and MLV_SRV_FETCH_MAX_BYTES, as docs/PROTOCOL.md's answer: u32 LE count,
+ * then per reply u32 LE length and the envelope. *out is malloc'd (NULL
+ * when *count is 0). Refreshes last_active_day. NOT_FOUND for an unknown
+ * token, after the same queries a known one costs.
+ */
+mlv_db_status mlv_db_replies_fetch(mlv_db *db, const uint8_t token_hash[MLV_DB_HASH_BYTES], int64_t today,
+                                   uint8_t **out, size_t *out_len, size_t *count);
+
+typedef struct mlv_db_import_report {
+    uint64_t stored;  /* new replies */
+    uint64_t present; /* ids already stored: skipped, so importing twice is harmless */
+    char reason[256]; /* REFUSED: what is wrong with the bundle, for the editor */
+} mlv_db_import_report;
+
+/*
+ * Checks the replies bundle at `path` whole (docs/FORMAT.md: SQLite file,
+ * application_id, user_version, exact schema, ids, keys, sizes, each reply
+ * an envelope to exactly its reply key), then stores every reply in one
+ * transaction, dated `today`. All or nothing: REFUSED stores none.
+ */
+mlv_db_status mlv_db_replies_import(mlv_db *db, const char *path, int64_t today, mlv_db_import_report *rep);
+
+typedef struct mlv_db_retention_report {
+    uint64_t accounts, replies;
+} mlv_db_retention_report;
+
+/* Deletes accounts idle since before `idle_before` with their replies,
+ * and replies stored before `old_before`. Submissions are the caller's
+ * (they have files): see mlv_db_submission_ids_before. */
+mlv_db_status mlv_db_retention(mlv_db *db, int64_t idle_before, int64_t old_before, mlv_db_retention_report *rep);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <malyava/limits.h>
 
@@ -22,6 +23,11 @@ static const mlv_route routes[] = {
     { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_HEAD, 1, mlv_route_tus_head, NULL },
     { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_PATCH, 1, mlv_route_tus_patch, mlv_route_tus_patch_done },
     { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_DELETE, 1, mlv_route_tus_delete, NULL },
+    { "/api/v1/export", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_export, NULL },
+    { "/api/v1/export/ack", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_export_ack, mlv_route_editors_done },
+    { "/api/v1/replies/import", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_import, mlv_route_editors_done },
+    { "/api/v1/replies/register", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_register, mlv_route_replies_done },
+    { "/api/v1/replies/fetch", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_fetch, mlv_route_replies_done },
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -53,6 +59,13 @@ struct MHD_Response *mlv_http_with(struct MHD_Response *resp, ...)
     return resp;
 }
 
+static struct MHD_Response *secured(struct MHD_Response *resp, const char *type)
+{
+    for (size_t i = 0; resp != NULL && i < sizeof security_headers / sizeof security_headers[0]; i++)
+        resp = mlv_http_with(resp, security_headers[i][0], security_headers[i][1], NULL);
+    return mlv_http_with(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type, NULL);
+}
+
 struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
                                        const char *type)
 {
@@ -63,9 +76,18 @@ struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_Re
             free((void *)(uintptr_t)body);
         return NULL;
     }
-    for (size_t i = 0; resp != NULL && i < sizeof security_headers / sizeof security_headers[0]; i++)
-        resp = mlv_http_with(resp, security_headers[i][0], security_headers[i][1], NULL);
-    return mlv_http_with(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type, NULL);
+    return secured(resp, type);
+}
+
+struct MHD_Response *mlv_http_response_fd(int fd, uint64_t size, const char *type)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd(size, fd);
+
+    if (resp == NULL) {
+        close(fd);
+        return NULL;
+    }
+    return secured(resp, type);
 }
 
 struct MHD_Response *mlv_http_empty(void)

@@ -64,6 +64,9 @@ const char *mlv_http_header(mlv_http_req *r, const char *name, int *dup);
 /* A response with the security headers; `type` NULL for an empty body. */
 struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
                                        const char *type);
+/* A response streaming `size` bytes of `fd` (which it then owns, and
+ * closes even on failure), with the security headers. */
+struct MHD_Response *mlv_http_response_fd(int fd, uint64_t size, const char *type);
 /* Adds headers given as name, value, ..., NULL (a NULL value skips its
  * name). Returns `resp`, or NULL after releasing it if memory ran out;
  * NULL in, NULL out. */
@@ -94,5 +97,12 @@ enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *da
 enum MHD_Result mlv_route_tus_patch(mlv_http_req *r, const char *data, size_t *data_size);
 void mlv_route_tus_patch_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
 enum MHD_Result mlv_route_tus_delete(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_export(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_export_ack(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_replies_import(mlv_http_req *r, const char *data, size_t *data_size);
+void mlv_route_editors_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
+enum MHD_Result mlv_route_replies_register(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_replies_fetch(mlv_http_req *r, const char *data, size_t *data_size);
+void mlv_route_replies_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
 
 #endif

@@ -27,6 +27,9 @@ static const struct {
     { "install-manifest", mlv_cmd_install_manifest, "DATA_DIR FILE",
       "install a newer signed manifest (FILE.minisig beside it)" },
     { "stats", mlv_cmd_stats, "DATA_DIR", "counts and disk use, nothing identifying" },
+    { "export", mlv_cmd_export, "DATA_DIR -o FILE", "write the export bundle for the editors" },
+    { "ack", mlv_cmd_ack, "DATA_DIR ACKFILE", "purge the submissions the editors' ack file confirms" },
+    { "import-replies", mlv_cmd_import_replies, "DATA_DIR FILE", "check and store a replies bundle" },
 };
 
 void mlv_cmd_print_usage(FILE *out)

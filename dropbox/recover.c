@@ -220,6 +220,16 @@ static int is_replace_temp(const char *name)
     return 0;
 }
 
+/* "bundle-<32 hex>.tmp": an export or replies bundle a stopped request
+ * left behind. */
+static int is_bundle_temp(const char *name)
+{
+    size_t len = strlen(name);
+
+    return len == 7u + 2u * MLV_STORE_ID_BYTES + 4u && strncmp(name, "bundle-", 7) == 0 &&
+           mlv_store_id_valid(name + 7, 2u * MLV_STORE_ID_BYTES) && strcmp(name + len - 4u, ".tmp") == 0;
+}
+
 static int recover_root(mlv_srv *s, mlv_recover_report *rep)
 {
     char **names;
@@ -228,7 +238,7 @@ static int recover_root(mlv_srv *s, mlv_recover_report *rep)
     if (list_dir(s->store.dir_fd, &names, &n) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (is_replace_temp(names[i]))
+        if (is_replace_temp(names[i]) || is_bundle_temp(names[i]))
             remove_stray(s->store.dir_fd, names[i], rep);
     }
     free_names(names, n);

@@ -25,7 +25,8 @@ typedef struct mlv_recover_report {
  *   offset, so bytes never acknowledged are never counted; expired or
  *   rowless ones and any other file are removed.
  * - rows whose file is gone are dropped (received ones are logged).
- * - temporaries an interrupted admin command left in DATA_DIR go.
+ * - temporaries an interrupted admin command or bundle request left in
+ *   DATA_DIR go.
  */
 int mlv_recover_run(mlv_srv *s, int64_t now, mlv_recover_report *out);
 

@@ -18,6 +18,7 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     s->data_dir = data_dir;
     s->cfg = *cfg;
     pthread_mutex_init(&s->busy_lock, NULL);
+    pthread_mutex_init(&s->auth_lock, NULL);
     /* One request per connection, plus the sweep. */
     s->busy_cap = (size_t)cfg->max_connections + 1u;
     s->busy = calloc(s->busy_cap, sizeof *s->busy);
@@ -43,6 +44,7 @@ void mlv_srv_close(mlv_srv *s)
     mlv_store_close(&s->store);
     free(s->busy);
     pthread_mutex_destroy(&s->busy_lock);
+    pthread_mutex_destroy(&s->auth_lock);
     memset(s, 0, sizeof *s);
 }
 

@@ -218,6 +218,11 @@
 #define MLV_SRV_FETCH_MAX_REPLIES 32u
 #define MLV_SRV_FETCH_MAX_BYTES (8u * 1024u * 1024u)
 
+/* Reply accounts at once: far above any newsroom's sources, low enough
+ * that a flood of registrations (each about 100 bytes) cannot fill the
+ * disk; past it, new accounts get 503 until retention frees room. */
+#define MLV_SRV_MAX_REPLY_ACCOUNTS 1000000u
+
 /* Reply accounts without a register or fetch for this many days are
  * deleted with their replies: a source who stopped coming back leaves
  * nothing behind. */

@@ -1,0 +1,160 @@
+/*
+ * The host-side twins of the editors' routes: export, ack,
+ * import-replies. They run beside a serving process on the same data
+ * directory, as the other admin commands do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <malyava/fileio.h>
+#include <malyava/manifest.h>
+
+#include "airgap.h"
+#include "commands.h"
+#include "db.h"
+#include "log.h"
+#include "store.h"
+
+/* The data directory's store and database, or -1 after saying why. */
+static int open_data(const char *dir, mlv_store *store, mlv_db **db)
+{
+    char path[PATH_MAX];
+
+    if (mlv_store_open(dir, store) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", dir, MLV_STORE_DB);
+    return mlv_db_open(path, 0, db) == MLV_DB_OK ? 0 : -1;
+}
+
+int mlv_cmd_export(int argc, char **argv)
+{
+    mlv_store store = { -1, -1, -1 };
+    mlv_db_export_report rep;
+    mlv_db *db = NULL;
+    int fd, rc = 1, made = 0;
+
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: malyava-dropbox export DATA_DIR -o FILE\n"
+               "Writes every received submission not yet acked into the export bundle FILE (new, 0600).\n");
+        return 0;
+    }
+    if (argc != 4 || argv[1][0] == '-' || strcmp(argv[2], "-o") != 0)
+        return mlv_cmd_usage_error("export needs DATA_DIR -o FILE");
+    if (open_data(argv[1], &store, &db) != 0)
+        goto out;
+    fd = mlv_file_create(argv[3]);
+    if (fd < 0) {
+        mlv_log_msg("cannot create '%s': %s; choose a new file name", argv[3], strerror(errno));
+        goto out;
+    }
+    close(fd);
+    made = 1;
+    if (mlv_db_export_write(db, &store, argv[3], mlv_day_today(), &rep) != MLV_DB_OK)
+        goto out;
+    fd = open(argv[3], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0 || mlv_file_sync_parent(argv[3]) != 0) {
+        mlv_log_msg("cannot make '%s' durable: %s", argv[3], strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto out;
+    }
+    close(fd);
+    printf("malyava-dropbox: exported %llu submissions (%llu bytes) to %s\n", (unsigned long long)rep.submissions,
+           (unsigned long long)rep.bytes, argv[3]);
+    if (rep.left > 0)
+        printf("%llu more wait for the next export, after the editors' ack\n", (unsigned long long)rep.left);
+    if (rep.skipped > 0)
+        printf("%llu could not be read or no longer match their receipt; see the messages above\n",
+               (unsigned long long)rep.skipped);
+    rc = 0;
+out:
+    if (rc != 0 && made)
+        unlink(argv[3]);
+    mlv_db_close(db);
+    mlv_store_close(&store);
+    return rc;
+}
+
+static void print_unknown(void *ctx, const mlv_ack_entry *e)
+{
+    (void)ctx;
+    printf("not purged (unknown id, or its receipt differs): %s\n", e->id);
+}
+
+int mlv_cmd_ack(int argc, char **argv)
+{
+    mlv_store store = { -1, -1, -1 };
+    mlv_ack_entry *entries = NULL;
+    uint8_t *text = NULL;
+    uint64_t purged = 0, unknown = 0;
+    mlv_db *db = NULL;
+    size_t len = 0, n = 0;
+    char why[160];
+    int rc = 1;
+
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: malyava-dropbox ack DATA_DIR ACKFILE\n"
+               "Purges exactly the submissions ACKFILE (written by `malyava import`) names with their receipt.\n");
+        return 0;
+    }
+    if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+        return mlv_cmd_usage_error("ack needs DATA_DIR and ACKFILE");
+    if (mlv_file_read_small(argv[2], MLV_SRV_MAX_ACK_BYTES, &text, &len) != 0) {
+        mlv_log_msg("cannot read ack file '%s': %s", argv[2], errno == EFBIG ? "too large to be one" : strerror(errno));
+        goto out;
+    }
+    if (mlv_airgap_ack_parse((const char *)text, len, &entries, &n, why, sizeof why) != 0) {
+        mlv_log_msg("'%s' is not an ack file: %s; nothing was purged", argv[2], why);
+        goto out;
+    }
+    if (open_data(argv[1], &store, &db) != 0)
+        goto out;
+    if (mlv_airgap_ack_apply(db, &store, entries, n, &purged, &unknown, print_unknown, NULL) != 0) {
+        mlv_log_msg("the purge stopped on a storage error after %llu submissions; run ack again",
+                    (unsigned long long)purged);
+        goto out;
+    }
+    printf("purged %llu, unknown %llu\n", (unsigned long long)purged, (unsigned long long)unknown);
+    rc = 0;
+out:
+    free(entries);
+    free(text);
+    mlv_db_close(db);
+    mlv_store_close(&store);
+    return rc;
+}
+
+int mlv_cmd_import_replies(int argc, char **argv)
+{
+    mlv_store store = { -1, -1, -1 };
+    mlv_db_import_report rep;
+    mlv_db_status dst;
+    mlv_db *db = NULL;
+    int rc = 1;
+
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: malyava-dropbox import-replies DATA_DIR FILE\n"
+               "Checks the replies bundle FILE (from `malyava export-replies`) and stores its sealed replies.\n");
+        return 0;
+    }
+    if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+        return mlv_cmd_usage_error("import-replies needs DATA_DIR and FILE");
+    if (open_data(argv[1], &store, &db) != 0)
+        goto out;
+    dst = mlv_db_replies_import(db, argv[2], mlv_day_today(), &rep);
+    if (dst == MLV_DB_REFUSED)
+        mlv_log_msg("replies bundle '%s' refused: %s; nothing was stored", argv[2], rep.reason);
+    if (dst != MLV_DB_OK)
+        goto out;
+    printf("stored %llu, already present %llu\n", (unsigned long long)rep.stored, (unsigned long long)rep.present);
+    rc = 0;
+out:
+    mlv_db_close(db);
+    mlv_store_close(&store);
+    return rc;
+}

@@ -1,0 +1,145 @@
+/*
+ * The sources' reply routes (docs/PROTOCOL.md), POST so the login token
+ * stays out of URLs and logs:
+ *   POST /api/v1/replies/register  "<token hex>\n<reply public key hex>"
+ *   POST /api/v1/replies/fetch     "<token hex>"
+ * The server keeps BLAKE2b-256 of the token, never the token.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <malyava/manifest.h>
+
+#include "http.h"
+#include "log.h"
+
+#define TOKEN_BYTES 32u
+#define HEX32 (2u * 32u)
+/* Two hex lines and their newlines: the longest body either route takes. */
+#define REPLIES_BODY_MAX (2u * HEX32 + 2u)
+
+typedef struct replies_req {
+    char body[REPLIES_BODY_MAX];
+    size_t len;
+    int too_big;
+} replies_req;
+
+void mlv_route_replies_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe)
+{
+    (void)toe;
+    if (r->state != NULL) {
+        sodium_memzero(r->state, sizeof(replies_req));
+        free(r->state);
+        r->state = NULL;
+    }
+}
+
+/* Collects the small body; returns 1 once it is all there. */
+static int collect(mlv_http_req *r, const char *data, size_t *data_size, enum MHD_Result *rc)
+{
+    replies_req *q = r->state;
+    size_t len = *data_size;
+
+    *rc = MHD_YES;
+    if (r->first) {
+        q = calloc(1, sizeof *q);
+        if (q == NULL)
+            *rc = MHD_NO;
+        r->state = q;
+        return 0;
+    }
+    if (len == 0)
+        return 1;
+    *data_size = 0;
+    if (q->too_big || len > sizeof q->body - q->len)
+        q->too_big = 1;
+    else {
+        memcpy(q->body + q->len, data, len);
+        q->len += len;
+    }
+    return 0;
+}
+
+/* 64 hex digits (either case) at `s` into 32 bytes. */
+static int hex32(const char *s, size_t len, uint8_t out[32])
+{
+    size_t bin_len = 0;
+
+    return len == HEX32 && sodium_hex2bin(out, 32, s, len, NULL, &bin_len, NULL) == 0 && bin_len == 32 ? 0 : -1;
+}
+
+/* The body's first line as the login token, hashed; the lines after it
+ * in *rest. -1 if the body is not of the form the route takes. */
+static int token_hash_of(replies_req *q, uint8_t hash[MLV_DB_HASH_BYTES], const char **rest, size_t *rest_len)
+{
+    uint8_t *token = sodium_malloc(TOKEN_BYTES);
+    int rc = -1;
+
+    if (token == NULL || q->too_big || q->len < HEX32)
+        goto out;
+    if (hex32(q->body, HEX32, token) != 0)
+        goto out;
+    crypto_generichash(hash, MLV_DB_HASH_BYTES, token, TOKEN_BYTES, NULL, 0);
+    *rest = q->body + HEX32;
+    *rest_len = q->len - HEX32;
+    rc = 0;
+out:
+    sodium_free(token);
+    return rc;
+}
+
+enum MHD_Result mlv_route_replies_register(mlv_http_req *r, const char *data, size_t *data_size)
+{
+    static const uint8_t zero[MLV_DB_REPLY_KEY_BYTES];
+    uint8_t hash[MLV_DB_HASH_BYTES], key[MLV_DB_REPLY_KEY_BYTES];
+    const char *rest;
+    size_t rest_len;
+    enum MHD_Result rc;
+
+    if (!collect(r, data, data_size, &rc))
+        return rc;
+    if (token_hash_of(r->state, hash, &rest, &rest_len) != 0 || rest_len < 1u + HEX32 || rest[0] != '\n' ||
+        hex32(rest + 1, HEX32, key) != 0 || (rest_len == 2u + HEX32 && rest[1u + HEX32] != '\n') ||
+        rest_len > 2u + HEX32 || sodium_memcmp(key, zero, sizeof key) == 0)
+        return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
+                             "send the login token and the reply public key as two lines of 64 hex digits");
+    switch (mlv_db_account_register(r->srv->db, hash, key, mlv_day_today())) {
+    case MLV_DB_OK:
+        return mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
+    case MLV_DB_CONFLICT:
+        return mlv_http_fail(r, MHD_HTTP_CONFLICT,
+                             "this token or this reply key is already registered with another; check the codename");
+    case MLV_DB_FULL_COUNT:
+        return mlv_http_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "this drop-box holds as many reply accounts as it can; try again in a few days");
+    default:
+        return mlv_http_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the server could not do this; try again later");
+    }
+}
+
+enum MHD_Result mlv_route_replies_fetch(mlv_http_req *r, const char *data, size_t *data_size)
+{
+    uint8_t hash[MLV_DB_HASH_BYTES], *body = NULL;
+    const char *rest;
+    size_t rest_len, len, count;
+    enum MHD_Result rc;
+
+    if (!collect(r, data, data_size, &rc))
+        return rc;
+    if (token_hash_of(r->state, hash, &rest, &rest_len) != 0 || rest_len > 1u || (rest_len == 1u && rest[0] != '\n'))
+        return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST, "send the login token as 64 hex digits");
+    switch (mlv_db_replies_fetch(r->srv->db, hash, mlv_day_today(), &body, &len, &count)) {
+    case MLV_DB_OK:
+        if (count == 0)
+            return mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
+        return mlv_http_send(r, MHD_HTTP_OK,
+                             mlv_http_response(body, len, MHD_RESPMEM_MUST_FREE, "application/octet-stream"));
+    case MLV_DB_NOT_FOUND:
+        return mlv_http_fail(r, MHD_HTTP_NOT_FOUND,
+                             "no reply account for this codename; it was never registered or expired unused");
+    default:
+        return mlv_http_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the server could not do this; try again later");
+    }
+}
