@@ -24,6 +24,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "tus_parse.h"
 
 #define TUS_VERSION "1.0.0"
 #define TUS_EXTENSIONS "creation,termination,expiration,checksum"
@@ -34,77 +35,6 @@
 #define TUS_MIN_UPLOAD_BYTES ((uint64_t)MLV_ENV_HEADER_BYTES(1u) + MLV_ENV_CHUNK_OVERHEAD)
 
 #define MSG_RETRY "try again later; HEAD tells where to resume"
-
-/* ---- small parsers --------------------------------------------------- */
-
-/* Strict decimal: digits only, no sign, no spaces, no overflow. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (s == NULL || *s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        unsigned d = (unsigned)(*s - '0');
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - d) / 10u)
-            return -1;
-        v = v * 10u + d;
-    }
-    *out = v;
-    return 0;
-}
-
-static int decode_base64(const char *s, size_t len, uint8_t *out, size_t max, size_t *out_len)
-{
-    return sodium_base642bin(out, max, s, len, NULL, out_len, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 ? 0 : -1;
-}
-
-/*
- * "key base64, key2 base64, key3": keys non-empty without spaces or
- * commas and distinct, values base64. Only the syntax matters: nothing of
- * it is kept, so a client's file name never touches the disk.
- */
-static int metadata_ok(const char *s)
-{
-    const char *keys[MLV_SRV_MAX_METADATA_PAIRS];
-    size_t key_lens[MLV_SRV_MAX_METADATA_PAIRS], npairs = 0;
-    uint8_t scratch[MLV_SRV_MAX_HEADER_BYTES];
-    int rc = -1;
-
-    while (*s != '\0') {
-        const char *key = s, *val, *end = strchr(s, ',');
-        size_t key_len, val_len, decoded;
-
-        if (end == NULL)
-            end = s + strlen(s);
-        key_len = strcspn(key, " ,");
-        if (key_len == 0 || npairs == MLV_SRV_MAX_METADATA_PAIRS)
-            goto out;
-        for (size_t i = 0; i < npairs; i++) {
-            if (key_lens[i] == key_len && memcmp(keys[i], key, key_len) == 0)
-                goto out;
-        }
-        keys[npairs] = key;
-        key_lens[npairs++] = key_len;
-        val = key + key_len;
-        if (val < end) {
-            val++;
-            val_len = (size_t)(end - val);
-            if (val_len == 0 || val_len % 4u != 0 ||
-                decode_base64(val, val_len, scratch, sizeof scratch, &decoded) != 0)
-                goto out;
-        }
-        s = *end == ',' ? end + 1 : end;
-        while (*s == ' ')
-            s++;
-        if (end[0] == ',' && *s == '\0')
-            goto out;
-    }
-    rc = 0;
-out:
-    sodium_memzero(scratch, sizeof scratch);
-    return rc;
-}
 
 static void http_date(char out[40], int64_t unix_seconds)
 {
@@ -217,12 +147,12 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "Upload-Defer-Length is not supported; seal first, then send Upload-Length");
     v = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, NULL);
-    if ((v != NULL && (parse_u64(v, &body_len) != 0 || body_len > 0)) ||
+    if ((v != NULL && (mlv_tus_parse_u64(v, &body_len) != 0 || body_len > 0)) ||
         mlv_http_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING, NULL) != NULL)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "a POST here takes no body; create the upload, then send the bytes with PATCH");
     v = mlv_http_header(r, "Upload-Length", &dup);
-    if (v == NULL || dup || parse_u64(v, &u.length) != 0)
+    if (v == NULL || dup || mlv_tus_parse_u64(v, &u.length) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "send Upload-Length once, as the envelope's size in bytes (decimal)");
     if (u.length < TUS_MIN_UPLOAD_BYTES)
@@ -235,7 +165,7 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
                              " bytes); send fewer or smaller files",
                              s->cfg.max_submission_bytes);
     v = mlv_http_header(r, "Upload-Metadata", &dup);
-    if (v != NULL && (dup || metadata_ok(v) != 0))
+    if (v != NULL && (dup || mlv_tus_metadata_ok(v) != 0))
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "Upload-Metadata is malformed; send comma-separated \"key base64\" pairs, or none");
     if (mlv_store_free_bytes(&s->store, &free_bytes) != 0) {
@@ -547,7 +477,6 @@ static enum MHD_Result patch_begin(mlv_http_req *r, tus_patch *p)
     const char *v, *ctype;
     uint64_t offset, body_len = 0;
     enum MHD_Result rc;
-    size_t sum_len;
     int dup;
 
     if (version_refused(r, &rc))
@@ -558,23 +487,22 @@ static enum MHD_Result patch_begin(mlv_http_req *r, tus_patch *p)
     if (ctype == NULL || dup || strcasecmp(ctype, TUS_CONTENT_TYPE) != 0)
         return mlv_http_fail(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "send the bytes as Content-Type: " TUS_CONTENT_TYPE);
     v = mlv_http_header(r, "Upload-Offset", &dup);
-    if (v == NULL || dup || parse_u64(v, &offset) != 0)
+    if (v == NULL || dup || mlv_tus_parse_u64(v, &offset) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "send Upload-Offset once, as a decimal byte offset (HEAD tells the current one)");
     v = mlv_http_header(r, "Upload-Checksum", &dup);
     if (v != NULL) {
-        const char *b64 = strchr(v, ' ');
-        if (dup || b64 == NULL || (size_t)(b64 - v) != 6 || strncasecmp(v, "sha256", 6) != 0)
+        mlv_tus_checksum_status cs = dup ? MLV_TUS_CHECKSUM_ALGORITHM : mlv_tus_checksum_parse(v, p->want_sum);
+
+        if (cs == MLV_TUS_CHECKSUM_ALGORITHM)
             return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                                  "Upload-Checksum must be \"sha256 <base64 digest>\"; no other algorithm is supported");
-        b64++;
-        if (decode_base64(b64, strlen(b64), p->want_sum, sizeof p->want_sum, &sum_len) != 0 ||
-            sum_len != sizeof p->want_sum)
+        if (cs == MLV_TUS_CHECKSUM_DIGEST)
             return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST, "the Upload-Checksum digest is not 32 bytes of base64");
         p->has_sum = 1;
     }
     v = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, NULL);
-    if (v != NULL && parse_u64(v, &body_len) != 0)
+    if (v != NULL && mlv_tus_parse_u64(v, &body_len) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST, "Content-Length is not a decimal number");
     if (mlv_srv_claim(s, r->id) != 0)
         return mlv_http_fail(r, MHD_HTTP_CONFLICT,
