@@ -299,4 +299,8 @@
  * and a path) are under 100 bytes. */
 #define MLV_SUBMIT_MAX_URL_BYTES 1024u
 
+/* What a person may type as a codename: ten words of four letters with
+ * generous separators fit many times over. */
+#define MLV_CODENAME_MAX_TYPED_BYTES 512u
+
 #endif
