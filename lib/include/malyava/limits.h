@@ -303,4 +303,32 @@
  * generous separators fit many times over. */
 #define MLV_CODENAME_MAX_TYPED_BYTES 512u
 
+/* ---- image metadata (lib/imagemeta.c) ----------------------------------- */
+/* Photos and videos are hostile input on the editors' machine. Work is
+ * linear in the file size anyway; these bounds stop files made only of
+ * empty segments or chunks, and keep the parser's memory fixed. */
+
+/* JPEG marker segments (SOI to EOI). A camera JPEG has about 20, a
+ * progressive one with many scans under 100. */
+#define MLV_IMG_MAX_JPEG_SEGMENTS 65536u
+
+/* PNG chunks. Encoders cut the image data into IDAT chunks of 8 to 64 KiB,
+ * so a million covers an 8 GiB file at the smallest common size. */
+#define MLV_IMG_MAX_PNG_CHUNKS (1024u * 1024u)
+
+/* One PNG chunk's data. The format allows 2^31 - 1; chunks are streamed,
+ * never held, so this only refuses files that make no sense (a single
+ * IDAT above 1 GiB). */
+#define MLV_IMG_MAX_PNG_CHUNK_BYTES (1024u * 1024u * 1024u)
+
+/* An Exif block held in memory to read its IFDs: a JPEG APP1 segment
+ * cannot exceed 65533 bytes; a larger PNG eXIf is removed unread and
+ * flagged "may hold anything". */
+#define MLV_IMG_MAX_EXIF_BYTES (64u * 1024u)
+
+/* Video (ISO-BMFF) boxes visited, and how deep moov/trak/udta/meta/ilst
+ * may nest: real files have a few hundred boxes at depth 4. */
+#define MLV_IMG_MAX_VIDEO_BOXES 100000u
+#define MLV_IMG_MAX_BOX_DEPTH 8u
+
 #endif
