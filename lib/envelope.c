@@ -18,7 +18,7 @@
 
 #include <sodium.h>
 
-#define FILE_KEY_BYTES 32u
+#define FILE_KEY_BYTES MLV_ENV_FILE_KEY_BYTES
 #define KDF_CONTEXT "MLVENV01"
 #define KDF_ID_PAYLOAD 1u
 #define KDF_ID_MAC 2u
@@ -367,6 +367,7 @@ struct mlv_env_opener {
     const mlv_box_keypair *const *keys;
     size_t nkeys;
     int key_index;
+    int file_key_given;    /* opened with mlv_env_open_new_file_key */
     mlv_env_write_fn write;
     void *write_ctx;
     mlv_env_status status; /* sticky */
@@ -382,6 +383,20 @@ struct mlv_env_opener {
     uint8_t plain[MLV_CHUNK_BYTES];
 };
 
+static mlv_env_opener *opener_alloc(mlv_env_write_fn write, void *write_ctx)
+{
+    mlv_env_opener *o = sodium_malloc(sizeof *o);
+
+    if (o == NULL)
+        return NULL;
+    memset(o, 0, sizeof *o);
+    o->key_index = -1;
+    o->write = write;
+    o->write_ctx = write_ctx;
+    crypto_generichash_init(&o->receipt, NULL, 0, MLV_RECEIPT_BYTES);
+    return o;
+}
+
 mlv_env_status mlv_env_open_new(mlv_env_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
                                 mlv_env_write_fn write, void *write_ctx)
 {
@@ -394,18 +409,44 @@ mlv_env_status mlv_env_open_new(mlv_env_opener **out, const mlv_box_keypair *con
         if (keys[i] == NULL)
             return MLV_ENV_ERR_USAGE;
     }
-    o = sodium_malloc(sizeof *o);
+    o = opener_alloc(write, write_ctx);
     if (o == NULL)
         return MLV_ENV_ERR_SYSTEM;
-    memset(o, 0, sizeof *o);
     o->keys = keys;
     o->nkeys = nkeys;
-    o->key_index = -1;
-    o->write = write;
-    o->write_ctx = write_ctx;
-    crypto_generichash_init(&o->receipt, NULL, 0, MLV_RECEIPT_BYTES);
     *out = o;
     return MLV_ENV_OK;
+}
+
+mlv_env_status mlv_env_open_new_file_key(mlv_env_opener **out, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
+                                         mlv_env_write_fn write, void *write_ctx)
+{
+    mlv_env_opener *o;
+
+    *out = NULL;
+    if (file_key == NULL || write == NULL)
+        return MLV_ENV_ERR_USAGE;
+    o = opener_alloc(write, write_ctx);
+    if (o == NULL)
+        return MLV_ENV_ERR_SYSTEM;
+    memcpy(o->file_key, file_key, FILE_KEY_BYTES);
+    o->file_key_given = 1;
+    *out = o;
+    return MLV_ENV_OK;
+}
+
+/* Checks the header MAC under `file_key`; leaves the MAC key in `mac_key`. */
+static mlv_env_status header_mac_check(const uint8_t *hdr, const mlv_env_header *h,
+                                       const uint8_t file_key[FILE_KEY_BYTES],
+                                       uint8_t mac_key[crypto_generichash_KEYBYTES])
+{
+    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], mac[MLV_ENV_MAC_BYTES];
+    size_t covered = h->header_bytes - MLV_ENV_MAC_BYTES;
+
+    derive_keys(payload_key, mac_key, file_key);
+    sodium_memzero(payload_key, sizeof payload_key);
+    header_mac(mac, hdr, covered, mac_key);
+    return crypto_verify_32(mac, hdr + covered) == 0 ? MLV_ENV_OK : MLV_ENV_ERR_TAMPERED;
 }
 
 /*
@@ -418,9 +459,7 @@ static mlv_env_status header_authenticate(const uint8_t *hdr, const mlv_env_head
                                           uint8_t file_key[FILE_KEY_BYTES], uint8_t mac_key[crypto_generichash_KEYBYTES],
                                           int *key_index)
 {
-    uint8_t payload_key[crypto_secretstream_xchacha20poly1305_KEYBYTES], mac[MLV_ENV_MAC_BYTES];
     mlv_env_status status = MLV_ENV_ERR_NOT_FOR_ME;
-    size_t covered = h->header_bytes - MLV_ENV_MAC_BYTES;
 
     *key_index = -1;
     for (size_t i = 0; i < h->nrecipients && *key_index < 0; i++) {
@@ -440,20 +479,13 @@ static mlv_env_status header_authenticate(const uint8_t *hdr, const mlv_env_head
     }
     if (*key_index < 0)
         goto out;
-    derive_keys(payload_key, mac_key, file_key);
-    header_mac(mac, hdr, covered, mac_key);
-    if (crypto_verify_32(mac, hdr + covered) != 0) {
-        status = MLV_ENV_ERR_TAMPERED;
-        goto out;
-    }
-    status = MLV_ENV_OK;
+    status = header_mac_check(hdr, h, file_key, mac_key);
 out:
     if (status != MLV_ENV_OK) {
         *key_index = -1;
         sodium_memzero(file_key, FILE_KEY_BYTES);
         sodium_memzero(mac_key, crypto_generichash_KEYBYTES);
     }
-    sodium_memzero(payload_key, sizeof payload_key);
     return status;
 }
 
@@ -464,8 +496,9 @@ static mlv_env_status open_unlock(mlv_env_opener *o)
     const uint8_t *stream_header;
     mlv_env_status status;
 
-    status = header_authenticate(o->header_buf, &o->header, o->keys, o->nkeys, o->file_key, mac_key,
-                                 &o->key_index);
+    status = o->file_key_given ? header_mac_check(o->header_buf, &o->header, o->file_key, mac_key)
+                               : header_authenticate(o->header_buf, &o->header, o->keys, o->nkeys, o->file_key,
+                                                     mac_key, &o->key_index);
     if (status != MLV_ENV_OK)
         goto out;
     derive_keys(payload_key, mac_key, o->file_key);

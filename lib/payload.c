@@ -337,8 +337,9 @@ static mlv_env_status open_status(mlv_pay_opener *o, mlv_env_status st)
     return st;
 }
 
-mlv_env_status mlv_pay_open_new(mlv_pay_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
-                                const mlv_pay_callbacks *cb, void *cb_ctx)
+/* The payload opener around an envelope opener made by `env_new`. */
+static mlv_env_status pay_open_make(mlv_pay_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
+                                    const uint8_t *file_key, const mlv_pay_callbacks *cb, void *cb_ctx)
 {
     mlv_pay_opener *o;
     mlv_env_status st;
@@ -352,13 +353,28 @@ mlv_env_status mlv_pay_open_new(mlv_pay_opener **out, const mlv_box_keypair *con
     o->cb = cb;
     o->cb_ctx = cb_ctx;
     crypto_generichash_init(&o->file_hash, NULL, 0, MLV_FILE_DIGEST_BYTES);
-    st = mlv_env_open_new(&o->env, keys, nkeys, pay_sink, o);
+    st = file_key != NULL ? mlv_env_open_new_file_key(&o->env, file_key, pay_sink, o)
+                          : mlv_env_open_new(&o->env, keys, nkeys, pay_sink, o);
     if (st != MLV_ENV_OK) {
         free(o);
         return st;
     }
     *out = o;
     return MLV_ENV_OK;
+}
+
+mlv_env_status mlv_pay_open_new(mlv_pay_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
+                                const mlv_pay_callbacks *cb, void *cb_ctx)
+{
+    return pay_open_make(out, keys, nkeys, NULL, cb, cb_ctx);
+}
+
+mlv_env_status mlv_pay_open_new_file_key(mlv_pay_opener **out, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
+                                         const mlv_pay_callbacks *cb, void *cb_ctx)
+{
+    if (file_key == NULL)
+        return MLV_ENV_ERR_USAGE;
+    return pay_open_make(out, NULL, 0, file_key, cb, cb_ctx);
 }
 
 mlv_env_status mlv_pay_open_feed(mlv_pay_opener *o, const uint8_t *buf, size_t len)

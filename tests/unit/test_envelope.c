@@ -431,6 +431,57 @@ static void rewrap(void)
     free(contents);
 }
 
+/* The vault opens with the file key it kept: the same bytes, the same
+ * receipt; a wrong key or a changed header is TAMPERED, not garbage. */
+static mlv_env_status open_with_file_key(const uint8_t *env, size_t len, const uint8_t *file_key,
+                                         test_opened *got, uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    mlv_pay_opener *o = NULL;
+    mlv_env_status st = mlv_pay_open_new_file_key(&o, file_key, &test_opened_callbacks, got);
+
+    if (st == MLV_ENV_OK)
+        st = mlv_pay_open_feed(o, env, len);
+    if (st == MLV_ENV_OK)
+        st = mlv_pay_open_finish(o, receipt);
+    mlv_pay_open_free(o);
+    return st;
+}
+
+static void known_file_key(void)
+{
+    uint8_t *contents = pattern(70000, 9), receipt[MLV_RECEIPT_BYTES], again[MLV_RECEIPT_BYTES];
+    uint8_t file_key[MLV_ENV_FILE_KEY_BYTES];
+    mlv_file_info file = { .name = "b.bin", .length = 70000 };
+    mlv_metadata meta = { .message = "known key", .nfiles = 1, .files = &file };
+    const mlv_box_keypair *k0 = test_editor(0);
+    mlv_env_opener *o = NULL;
+    test_buf env = { 0 }, sink = { 0 };
+    test_opened got;
+
+    CHECK(test_seal(&meta, contents, 70000, 2, 0, &env, receipt) == MLV_ENV_OK);
+    CHECK(mlv_env_open_new(&o, &k0, 1, test_buf_write, &sink) == MLV_ENV_OK);
+    CHECK(mlv_env_open_feed(o, env.data, MLV_ENV_HEADER_BYTES(2)) == MLV_ENV_OK);
+    CHECK(mlv_env_open_file_key(o) != NULL);
+    if (mlv_env_open_file_key(o) != NULL)
+        memcpy(file_key, mlv_env_open_file_key(o), sizeof file_key);
+    mlv_env_open_free(o);
+    CHECK_EQ_INT(open_with_file_key(env.data, env.len, file_key, &got, again), MLV_ENV_OK);
+    CHECK(memcmp(receipt, again, sizeof receipt) == 0);
+    CHECK(got.files[0].len == 70000 && memcmp(got.files[0].data, contents, 70000) == 0);
+    CHECK(got.meta.message != NULL && strcmp(got.meta.message, "known key") == 0);
+    test_opened_free(&got);
+    file_key[5] ^= 1;
+    CHECK_EQ_INT(open_with_file_key(env.data, env.len, file_key, &got, again), MLV_ENV_ERR_TAMPERED);
+    test_opened_free(&got);
+    file_key[5] ^= 1;
+    env.data[MLV_ENV_FIXED_BYTES + 3] ^= 1; /* a stanza's key id */
+    CHECK_EQ_INT(open_with_file_key(env.data, env.len, file_key, &got, again), MLV_ENV_ERR_TAMPERED);
+    test_opened_free(&got);
+    test_buf_free(&env);
+    test_buf_free(&sink);
+    free(contents);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -443,5 +494,6 @@ int main(void)
     tamper_classes();
     forged_payloads();
     rewrap();
+    known_file_key();
     return check_exit();
 }

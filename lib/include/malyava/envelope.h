@@ -25,6 +25,7 @@
 #define MLV_ENV_STANZA_BYTES (1u + MLV_KEY_ID_BYTES + 2u + MLV_ENV_STANZA_BODY_BYTES)
 #define MLV_ENV_FIXED_BYTES 18u        /* magic, version, flags, count, payload length */
 #define MLV_ENV_STREAM_HEADER_BYTES 24u
+#define MLV_ENV_FILE_KEY_BYTES 32u
 #define MLV_ENV_MAC_BYTES 32u
 #define MLV_ENV_CHUNK_OVERHEAD 17u     /* crypto_secretstream ABYTES */
 #define MLV_ENV_CHUNK_CT_BYTES (MLV_CHUNK_BYTES + MLV_ENV_CHUNK_OVERHEAD)
@@ -136,6 +137,16 @@ int mlv_env_open_key_index(const mlv_env_opener *o);
 /* The file key, once the header is authenticated (for rewrap), else NULL. */
 const uint8_t *mlv_env_open_file_key(const mlv_env_opener *o);
 void mlv_env_open_free(mlv_env_opener *o);
+
+/*
+ * An opener for a header whose file key is already known (the editors'
+ * vault keeps it, sealed, from the import): no stanza is opened, the
+ * header MAC is still checked under that key, so a wrong key or a changed
+ * header is TAMPERED. mlv_env_open_key_index() then answers -1.
+ */
+mlv_env_status mlv_env_open_new_file_key(mlv_env_opener **out, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
+                                         mlv_env_write_fn write, void *write_ctx)
+    __attribute__((warn_unused_result));
 
 /* ---- rewrapping -------------------------------------------------------- */
 

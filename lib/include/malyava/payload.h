@@ -93,6 +93,10 @@ typedef struct mlv_pay_opener mlv_pay_opener;
 mlv_env_status mlv_pay_open_new(mlv_pay_opener **out, const mlv_box_keypair *const *keys, size_t nkeys,
                                 const mlv_pay_callbacks *cb, void *cb_ctx)
     __attribute__((warn_unused_result));
+/* The same, for a known file key (see mlv_env_open_new_file_key). */
+mlv_env_status mlv_pay_open_new_file_key(mlv_pay_opener **out, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
+                                         const mlv_pay_callbacks *cb, void *cb_ctx)
+    __attribute__((warn_unused_result));
 mlv_env_status mlv_pay_open_feed(mlv_pay_opener *o, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 mlv_env_status mlv_pay_open_finish(mlv_pay_opener *o, uint8_t receipt[MLV_RECEIPT_BYTES])
