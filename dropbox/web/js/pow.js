@@ -1,0 +1,31 @@
+// Proof of work before an upload (docs/PROTOCOL.md): the first nonce such
+// that BLAKE2b-256(challenge ‖ nonce as u64 LE) starts with `bits` zero
+// bits. The server checks one hash; the source's device spends a few
+// seconds, which a flood of fake uploads cannot afford.
+import { fromHex, toHex } from './bytes.js';
+
+export function leadingZeroBitsAtLeast(h, bits) {
+  const full = bits >> 3;
+  for (let i = 0; i < full; i++) if (h[i] !== 0) return false;
+  const rest = bits & 7;
+  return rest === 0 || (h[full] >> (8 - rest)) === 0;
+}
+
+// -> the header value "challenge:nonce". `report(tries)` is called now
+// and then; it may return true to give up (then null is returned).
+export function solve(sodium, challengeHex, bits, report = () => false) {
+  const challenge = fromHex(challengeHex);
+  if (challenge.length !== 32 || !Number.isInteger(bits) || bits < 0 || bits > 64) throw new Error('bad challenge');
+  const input = new Uint8Array(40);
+  input.set(challenge, 0);
+  const view = new DataView(input.buffer);
+  for (let nonce = 0; nonce < Number.MAX_SAFE_INTEGER; nonce++) {
+    view.setUint32(32, nonce >>> 0, true);
+    view.setUint32(36, Math.floor(nonce / 2 ** 32), true);
+    if (leadingZeroBitsAtLeast(sodium.crypto_generichash(32, input), bits)) {
+      return `${challengeHex}:${toHex(input.subarray(32))}`;
+    }
+    if ((nonce & 0xfff) === 0xfff && report(nonce + 1)) return null;
+  }
+  return null;
+}

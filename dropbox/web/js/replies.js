@@ -1,0 +1,100 @@
+// Coming back: the codename is turned into the reply key pair and login
+// token on this device; the server answers with envelopes sealed to the
+// reply key, opened here. The words never leave the page.
+import sodium from '../vendor/sodium.js';
+import { loadStrings, show, t } from './common.js';
+import * as codename from './codename.js';
+import { readU32le, toHex } from './bytes.js';
+import { openEnvelope } from './envelope.js';
+import { parsePayload } from './payload.js';
+
+const $ = (id) => document.getElementById(id);
+const MAX_REPLIES = 32;
+
+function status(text) {
+  $('status').textContent = text;
+}
+
+// u32 count, then per reply u32 length and the envelope (docs/PROTOCOL.md).
+export function splitReplies(body) {
+  const out = [];
+  if (body.length < 4) throw new Error('short answer');
+  const n = readU32le(body, 0);
+  if (n > MAX_REPLIES) throw new Error('too many replies');
+  let off = 4;
+  for (let i = 0; i < n; i++) {
+    if (off + 4 > body.length) throw new Error('short answer');
+    const len = readU32le(body, off);
+    off += 4;
+    if (off + len > body.length) throw new Error('short answer');
+    out.push(body.subarray(off, off + len));
+    off += len;
+  }
+  if (off !== body.length) throw new Error('bytes after the last reply');
+  return out;
+}
+
+function render(replies) {
+  const box = $('replies');
+  box.textContent = '';
+  replies.forEach((r, i) => {
+    const art = document.createElement('article');
+    art.className = 'reply';
+    const h = document.createElement('h2');
+    h.textContent = `${t('replies_reply')} ${i + 1}`;
+    const p = document.createElement('p');
+    p.className = 'message';
+    p.textContent = r.record.message ?? '';
+    art.append(h, p);
+    for (const f of r.files) {
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([f.bytes], { type: 'application/octet-stream' }));
+      a.download = f.info.name;
+      a.className = 'button';
+      a.textContent = `${t('replies_attachment')}: ${f.info.name}`;
+      art.append(a);
+    }
+    box.append(art);
+  });
+}
+
+async function lookUp(input) {
+  let keys;
+  try {
+    keys = codename.derive(sodium, input.value);
+  } catch (e) {
+    status(e.position ? t('replies_bad_word', { n: e.position }) : t('replies_bad_count'));
+    return;
+  }
+  // Off the screen as soon as it has been read correctly.
+  input.value = '';
+  try {
+    status(t('replies_wait'));
+    const r = await fetch('/api/v1/replies/fetch', { method: 'POST', body: `${toHex(keys.token)}\n`, cache: 'no-store', credentials: 'omit' });
+    if (r.status === 204) return status(t('replies_none'));
+    if (r.status === 404) return status(t('replies_unknown'));
+    if (r.status !== 200) throw new Error((await r.text()).trim() || String(r.status));
+    const pair = { publicKey: keys.publicKey, secretKey: keys.secretKey };
+    const replies = splitReplies(new Uint8Array(await r.arrayBuffer())).map((env) =>
+      parsePayload(sodium, openEnvelope(sodium, env, pair).plaintext));
+    status(t('replies_count', { n: replies.length }));
+    render(replies);
+  } catch (e) {
+    status(t('replies_error', { reason: e.message }));
+  } finally {
+    sodium.memzero(keys.secretKey);
+    sodium.memzero(keys.token);
+  }
+}
+
+async function main() {
+  await Promise.all([sodium.ready, loadStrings()]);
+  $('come-back').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    $('replies').textContent = '';
+    lookUp($('codename-input'));
+  });
+  show($('come-back'));
+}
+
+main().catch((e) => status(t('replies_error', { reason: e.message })));

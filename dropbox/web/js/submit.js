@@ -1,0 +1,296 @@
+// The submit page: the testimony and its files are sealed here, on the
+// source's device, to the editors' keys of a manifest whose signature
+// this page checks, then sent with tus in pieces that survive a dropped
+// link. Nothing is stored in the browser: no cookies, no storage.
+import sodium from '../vendor/sodium.js';
+import { formatBytes, formatDuration, loadStrings, show, t } from './common.js';
+import * as codename from './codename.js';
+import { toHex } from './bytes.js';
+import { parseOrgKey, verifyManifest } from './manifest.js';
+import { digestOf, encodeRecord, PayloadSealer } from './payload.js';
+import { imageKind, stripImage, StripError } from './strip.js';
+import { TusUpload, UploadError } from './tus.js';
+
+const FIELDS = ['place', 'date', 'category', 'affected', 'contact'];
+// Photos are cleaned in memory; a larger "photo" is sent as it is, and
+// the page says so.
+const MAX_STRIP_BYTES = 256 * 1024 * 1024;
+const POW_TRIES = 3;
+
+const $ = (id) => document.getElementById(id);
+const chosen = []; // { file, kind: 'jpeg'|'png'|null, cleanable }
+let words = null;
+
+const fileSource = (file) => ({
+  length: file.size,
+  read: async (off, n) => new Uint8Array(await file.slice(off, off + n).arrayBuffer()),
+});
+const memorySource = (bytes) => ({ length: bytes.length, read: async (off, n) => bytes.subarray(off, off + n) });
+
+async function classify(file) {
+  const kind = imageKind(new Uint8Array(await file.slice(0, 8).arrayBuffer()));
+  let cleanable = false;
+  if (kind && file.size <= MAX_STRIP_BYTES) {
+    try {
+      stripImage(new Uint8Array(await file.arrayBuffer()));
+      cleanable = true;
+    } catch (e) {
+      if (!(e instanceof StripError)) throw e;
+    }
+  }
+  return { file, kind, cleanable };
+}
+
+function fileNote(f) {
+  if (!f.kind) return t('file_as_is');
+  if ($('keep-location').checked) return t('file_kept');
+  return f.cleanable ? t('file_cleaned') : t('file_not_cleaned');
+}
+
+function renderFiles() {
+  const list = $('file-list');
+  list.textContent = '';
+  if (chosen.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'hint';
+    li.textContent = t('files_none');
+    list.append(li);
+    return;
+  }
+  chosen.forEach((f, i) => {
+    const li = document.createElement('li');
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = f.file.name;
+    const info = document.createElement('span');
+    info.className = f.kind && !f.cleanable && !$('keep-location').checked ? 'note bad' : 'note';
+    info.textContent = `${formatBytes(f.file.size)} · ${fileNote(f)}`;
+    const rm = document.createElement('button');
+    rm.type = 'button';
+    rm.className = 'small';
+    rm.textContent = t('remove');
+    rm.setAttribute('aria-label', `${t('remove')}: ${f.file.name}`);
+    rm.addEventListener('click', () => {
+      chosen.splice(i, 1);
+      renderFiles();
+    });
+    li.append(name, info, rm);
+    list.append(li);
+  });
+}
+
+function fail(text) {
+  const e = $('error');
+  e.textContent = text;
+  show(e);
+}
+
+function status(text) {
+  $('status').textContent = text;
+}
+
+// The proof of work, in a worker so the page stays responsive.
+function solvePow(challenge, bits) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./pow-worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = (ev) => {
+      if (ev.data.answer) {
+        w.terminate();
+        resolve(ev.data.answer);
+      } else if (ev.data.error) {
+        w.terminate();
+        reject(new Error(ev.data.error));
+      }
+    };
+    w.onerror = (ev) => {
+      w.terminate();
+      reject(new Error(ev.message || 'worker failed'));
+    };
+    w.postMessage({ challenge, bits });
+  });
+}
+
+async function fetchText(path) {
+  const r = await fetch(path, { cache: 'no-store', credentials: 'omit' });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return r.text();
+}
+
+async function editorsKeys() {
+  const org = parseOrgKey(sodium, document.querySelector('meta[name="malyava-org-pub"]').content);
+  const [text, sig] = await Promise.all([fetchText('/manifest'), fetchText('/manifest.minisig')]);
+  return verifyManifest(sodium, org, text, sig).editors;
+}
+
+// Files as they will be sealed: cleaned copies of photos (unless the
+// source keeps their metadata), the originals otherwise.
+async function prepareFiles(keep) {
+  const out = [];
+  for (const f of chosen) {
+    let source = fileSource(f.file);
+    let metadata = 'none';
+    if (f.kind && keep) {
+      metadata = 'kept';
+    } else if (f.kind && f.cleanable) {
+      try {
+        source = memorySource(stripImage(new Uint8Array(await f.file.arrayBuffer())));
+        metadata = 'stripped';
+      } catch (e) {
+        throw new Error(t('err_file', { name: f.file.name }));
+      }
+    }
+    out.push({ name: f.file.name, type: f.file.type, source, metadata });
+  }
+  return out;
+}
+
+function progressMeter(length) {
+  const samples = [];
+  return ({ offset }) => {
+    const now = performance.now();
+    samples.push([now, offset]);
+    while (samples.length > 2 && now - samples[0][0] > 20000) samples.shift();
+    const [t0, o0] = samples[0];
+    const speed = now > t0 ? ((offset - o0) * 1000) / (now - t0) : 0;
+    $('bar').value = length ? offset / length : 1;
+    $('progress-text').textContent = t('st_progress', {
+      done: formatBytes(offset), total: formatBytes(length), speed: formatBytes(speed),
+      left: formatDuration(speed > 0 ? (length - offset) / speed : Infinity),
+    });
+  };
+}
+
+async function upload(record, files, editors) {
+  const sources = files.map((f) => f.source);
+  const digests = files.map((f) => f.blake2b);
+  for (let attempt = 1; ; attempt++) {
+    status(t('st_pow'));
+    const pow = await (await fetch('/api/v1/pow', { cache: 'no-store', credentials: 'omit' })).json();
+    const answer = await solvePow(pow.challenge, pow.bits);
+    // A fresh file key and stream for every attempt: a sealed envelope's
+    // bytes cannot be made twice.
+    const sealer = new PayloadSealer(sodium, editors, record, sources, digests);
+    status(t('st_upload'));
+    const meter = progressMeter(sealer.length);
+    const tus = new TusUpload({
+      length: sealer.length, pow: answer, onProgress: meter,
+      onState: (s) => status(s === 'sending' ? t('st_upload') : t(s === 'waiting' ? 'st_waiting' : 'st_unreachable')),
+    });
+    try {
+      await tus.create();
+    } catch (e) {
+      if (e instanceof UploadError && e.code === 'POW' && attempt < POW_TRIES) continue;
+      throw e;
+    }
+    meter({ offset: 0 });
+    const mine = await sealer.run((bytes) => tus.write(bytes));
+    const theirs = await tus.finish();
+    return { mine, theirs };
+  }
+}
+
+async function register(keys) {
+  const body = `${toHex(keys.token)}\n${toHex(keys.publicKey)}\n`;
+  const r = await fetch('/api/v1/replies/register', { method: 'POST', body, cache: 'no-store', credentials: 'omit' });
+  return r.status === 204;
+}
+
+async function send() {
+  const form = $('testimony');
+  show(form, false);
+  show($('step-progress'));
+  show($('error'), false);
+  let keys = null;
+  try {
+    status(t('st_keys'));
+    let editors;
+    try {
+      editors = await editorsKeys();
+    } catch (e) {
+      fail(t('err_manifest'));
+      return;
+    }
+    status(t('st_prepare'));
+    const files = await prepareFiles($('keep-location').checked);
+    for (const f of files) {
+      f.length = f.source.length;
+      f.blake2b = await digestOf(sodium, f.source);
+    }
+    if (words) keys = codename.derive(sodium, words);
+    const fields = {};
+    for (const name of FIELDS) fields[name] = form.elements[name].value.trim();
+    let record;
+    try {
+      record = encodeRecord({ message: form.elements.message.value, fields, files, replyKey: keys ? toHex(keys.publicKey) : null });
+    } catch (e) {
+      throw new Error(t('err_too_big'));
+    }
+    const { mine, theirs } = await upload(record, files, editors);
+    if (theirs !== mine) throw new Error(`receipt ${theirs} ≠ ${mine}`);
+    if (keys) {
+      status(t('st_register'));
+      const ok = await register(keys).catch(() => false);
+      show($('register-failed'), !ok);
+    }
+    form.reset();
+    chosen.length = 0;
+    $('receipt').textContent = mine;
+    show($('step-progress'), false);
+    show($('step-done'));
+    $('step-done').scrollIntoView();
+  } catch (e) {
+    show($('step-progress'), false);
+    if (e instanceof UploadError && e.code === 'EXPIRED') fail(t('err_expired'));
+    else if (e instanceof UploadError) fail(t('err_refused', { reason: e.message.trim() }));
+    else fail(t('err_generic', { reason: e.message }));
+    show(form);
+    show($('step-write'));
+    show($('step-codename'), false);
+  } finally {
+    if (keys) {
+      sodium.memzero(keys.secretKey);
+      sodium.memzero(keys.token);
+    }
+    words = null;
+    $('codename').textContent = '';
+  }
+}
+
+async function main() {
+  await Promise.all([sodium.ready, loadStrings()]);
+  renderFiles();
+  $('files').addEventListener('change', async (ev) => {
+    for (const file of ev.target.files) chosen.push(await classify(file));
+    ev.target.value = '';
+    renderFiles();
+  });
+  $('keep-location').addEventListener('change', renderFiles);
+  $('to-codename').addEventListener('click', () => {
+    words = codename.generate();
+    $('codename').textContent = words;
+    $('codename-ok').checked = false;
+    $('no-reply').checked = false;
+    $('send').disabled = true;
+    show($('step-write'), false);
+    show($('step-codename'));
+    $('codename-title').focus();
+  });
+  const ready = () => {
+    $('send').disabled = !($('codename-ok').checked || $('no-reply').checked);
+  };
+  $('codename-ok').addEventListener('change', ready);
+  $('no-reply').addEventListener('change', ready);
+  $('back').addEventListener('click', () => {
+    show($('step-codename'), false);
+    show($('step-write'));
+  });
+  $('testimony').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    // A filled honeypot is a robot's: it gets nothing, not even an error.
+    if ($('website').value !== '') return;
+    if ($('no-reply').checked) words = null;
+    send();
+  });
+}
+
+main().catch((e) => fail(t('err_generic', { reason: e.message })));
