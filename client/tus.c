@@ -16,9 +16,9 @@
 #include <malyava/termsafe.h>
 
 #include "cli.h"
+#include "tus_reply.h"
 
 #define TUS_UPLOADS_PATH "/api/v1/uploads"
-#define TUS_ID_HEX (MLV_TUS_ID_BYTES - 1u)
 /* "sha256 " + base64 of 32 bytes + NUL */
 #define TUS_CHECKSUM_BYTES (7u + 45u)
 /* Repaint the progress line at most this often. */
@@ -36,24 +36,6 @@ struct mlv_tus_client {
     uint64_t last_draw_ms;
     int line_open;
 };
-
-/* What one response said, from its status line and the headers we act on. */
-typedef struct reply {
-    long status;
-    int bad;          /* a header we act on is repeated or malformed */
-    int tus;          /* Tus-Resumable: 1.0.0 */
-    int has_offset, has_length, has_receipt;
-    uint64_t offset, length;
-    unsigned retry_after;
-    char location[160]; /* "" if absent */
-    char receipt[MLV_RECEIPT_STR_BYTES];
-    char text[MLV_SUBMIT_MAX_ERROR_BYTES + 1]; /* the start of an error body */
-    size_t text_len;
-    /* GET bodies */
-    uint8_t *body;
-    size_t body_len, body_max;
-    int body_over;
-} reply;
 
 /* The bytes a PATCH sends. */
 typedef struct chunk_src {
@@ -212,128 +194,17 @@ static void progress_draw(mlv_tus_client *c, uint64_t done, int force)
 
 /* ---- one request ------------------------------------------------------- */
 
-static int parse_u64(const char *s, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (len == 0 || len > 20)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-
-        if (d > 9 || v > (UINT64_MAX - d) / 10u)
-            return -1;
-        v = v * 10u + d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* xxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxx, lowercase hex. */
-static int receipt_ok(const char *s, size_t len)
-{
-    if (len != MLV_RECEIPT_STR_BYTES - 1)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        int dash = i % 5 == 4;
-
-        if (dash ? s[i] != '-' : strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0')
-            return 0;
-    }
-    return 1;
-}
-
-/* Forgets the previous response, keeping the caller's body buffer. */
-static void reply_reset(reply *r)
-{
-    uint8_t *body = r->body;
-    size_t body_max = r->body_max;
-
-    memset(r, 0, sizeof *r);
-    r->body = body;
-    r->body_max = body_max;
-}
-
-static void header_u64(reply *r, const char *v, size_t len, int *has, uint64_t *out)
-{
-    if (*has || parse_u64(v, len, out) != 0)
-        r->bad = 1;
-    *has = 1;
-}
-
+/* libcurl's callbacks: the parsing is tus_reply.c's. */
 static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
 {
-    reply *r = ctx;
-    size_t len = size * n, name_len;
-    const char *colon, *v;
-
-    /* A status line ("HTTP/1.1 200 OK") starts a new response. */
-    if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        const char *sp = memchr(buf, ' ', len);
-        uint64_t status;
-
-        reply_reset(r);
-        if (sp != NULL && (size_t)(buf + len - sp) > 4 && parse_u64(sp + 1, 3, &status) == 0)
-            r->status = (long)status;
-        return len;
-    }
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-        len--;
-    colon = memchr(buf, ':', len);
-    if (colon == NULL)
-        return size * n;
-    name_len = (size_t)(colon - buf);
-    v = colon + 1;
-    while (v < buf + len && (*v == ' ' || *v == '\t'))
-        v++;
-    len = (size_t)(buf + len - v);
-#define IS(h) (name_len == sizeof(h) - 1 && strncasecmp(buf, h, name_len) == 0)
-    if (IS("Upload-Offset")) {
-        header_u64(r, v, len, &r->has_offset, &r->offset);
-    } else if (IS("Upload-Length")) {
-        header_u64(r, v, len, &r->has_length, &r->length);
-    } else if (IS("Tus-Resumable")) {
-        r->tus = len == 5 && memcmp(v, "1.0.0", 5) == 0;
-    } else if (IS("Malyava-Receipt")) {
-        if (r->has_receipt || !receipt_ok(v, len))
-            r->bad = 1;
-        else
-            memcpy(r->receipt, v, len);
-        r->has_receipt = 1;
-    } else if (IS("Location")) {
-        if (r->location[0] != '\0' || len == 0 || len >= sizeof r->location)
-            r->bad = 1;
-        else
-            memcpy(r->location, v, len);
-    } else if (IS("Retry-After")) {
-        uint64_t s;
-
-        /* An HTTP-date form is ignored: our own backoff applies. */
-        if (parse_u64(v, len, &s) == 0)
-            r->retry_after = s > MLV_SUBMIT_MAX_RETRY_AFTER_SECONDS ? MLV_SUBMIT_MAX_RETRY_AFTER_SECONDS : (unsigned)s;
-    }
-#undef IS
+    mlv_tus_reply_header(ctx, buf, size * n);
     return size * n;
 }
 
 static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
 {
-    reply *r = ctx;
-    size_t len = size * n, keep = sizeof r->text - 1 - r->text_len;
-
-    if (keep > len)
-        keep = len;
-    memcpy(r->text + r->text_len, buf, keep);
-    r->text_len += keep;
-    if (r->body_max > 0 && r->status == 200) {
-        if (len > r->body_max - r->body_len) {
-            r->body_over = 1;
-            return 0; /* aborts the transfer */
-        }
-        memcpy(r->body + r->body_len, buf, len);
-        r->body_len += len;
-    }
-    return len;
+    /* Returning less than given aborts the transfer. */
+    return mlv_tus_reply_body(ctx, buf, size * n) == 0 ? size * n : 0;
 }
 
 static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
@@ -383,13 +254,13 @@ static const char *const common_headers[] = { "Tus-Resumable: 1.0.0", "Accept:",
  * response in `r` (whose body buffer the caller set up).
  */
 static CURLcode perform(mlv_tus_client *c, method m, const char *url, const char *const *extra, chunk_src *src,
-                        reply *r)
+                        mlv_tus_reply *r)
 {
     struct curl_slist *h = NULL, *t;
     CURL *e = c->curl;
     CURLcode cc;
 
-    reply_reset(r);
+    mlv_tus_reply_reset(r);
     for (size_t i = 0; i < sizeof common_headers / sizeof common_headers[0] + TUS_MAX_EXTRA; i++) {
         const char *line = i < sizeof common_headers / sizeof common_headers[0]
                                ? common_headers[i] : extra != NULL ? *extra++ : NULL;
@@ -485,7 +356,7 @@ static int status_transient(long status)
 
 /* Prints "malyava: WHAT: WHY" where WHY is the transport error or the
  * server's status and its one-line message (hostile text: made safe). */
-static void report(mlv_tus_client *c, const char *what, CURLcode cc, const reply *r, const char *tail)
+static void report(mlv_tus_client *c, const char *what, CURLcode cc, const mlv_tus_reply *r, const char *tail)
 {
     progress_end(c);
     fprintf(stderr, "malyava: %s: ", what);
@@ -507,7 +378,7 @@ static void report(mlv_tus_client *c, const char *what, CURLcode cc, const reply
 
 /* Counts a failed attempt and waits before the next; -1 once the retries
  * are spent. */
-static int wait_to_retry(mlv_tus_client *c, const char *what, CURLcode cc, const reply *r)
+static int wait_to_retry(mlv_tus_client *c, const char *what, CURLcode cc, const mlv_tus_reply *r)
 {
     uint64_t base = MLV_SUBMIT_BACKOFF_FIRST_MS, delay;
     char tail[96];
@@ -535,7 +406,7 @@ static int wait_to_retry(mlv_tus_client *c, const char *what, CURLcode cc, const
 
 /* The common verdict on a finished request that did not get the answer it
  * wanted: retry after a wait, or give up with the server's reason. */
-static step judge(mlv_tus_client *c, const char *what, CURLcode cc, const reply *r, const char *advice)
+static step judge(mlv_tus_client *c, const char *what, CURLcode cc, const mlv_tus_reply *r, const char *advice)
 {
     if ((cc != CURLE_OK && !curl_fatal(cc)) || (cc == CURLE_OK && status_transient(r->status)))
         return wait_to_retry(c, what, cc, r) == 0 ? STEP_AGAIN : STEP_FATAL;
@@ -556,7 +427,7 @@ static char *url_of(const mlv_tus_client *c, const char *path, const char *id)
 
 int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, size_t *out_len)
 {
-    reply r;
+    mlv_tus_reply r;
     char what[64];
     char *url = url_of(c, path, NULL);
     CURLcode cc;
@@ -600,47 +471,13 @@ out:
 
 /* ---- the upload -------------------------------------------------------- */
 
-static int is_id(const char *s, size_t len)
-{
-    if (len != TUS_ID_HEX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0')
-            return 0;
-    }
-    return 1;
-}
-
-/*
- * Takes the id from a Location header. Only a path on the same server, or
- * a URL starting with our own base, is accepted: the upload must never be
- * steered to another host.
- */
-static int id_from_location(const mlv_tus_client *c, const char *loc, char id[MLV_TUS_ID_BYTES])
-{
-    static const char suffix[] = TUS_UPLOADS_PATH "/";
-    size_t n = strlen(loc), base_len = strlen(c->base);
-    const char *tail;
-
-    if (n < sizeof suffix - 1 + TUS_ID_HEX)
-        return -1;
-    tail = loc + n - TUS_ID_HEX;
-    if (!is_id(tail, TUS_ID_HEX) || memcmp(tail - (sizeof suffix - 1), suffix, sizeof suffix - 1) != 0)
-        return -1;
-    if (!(loc[0] == '/' && loc[1] != '/') && !(strncmp(loc, c->base, base_len) == 0 && loc[base_len] == '/'))
-        return -1;
-    memcpy(id, tail, TUS_ID_HEX);
-    id[TUS_ID_HEX] = '\0';
-    return 0;
-}
-
 static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES])
 {
     static const char what[] = "creating the upload";
     char line[64];
     const char *extra[] = { line, "Content-Type:", NULL };
     char *url = url_of(c, TUS_UPLOADS_PATH, NULL);
-    reply r;
+    mlv_tus_reply r;
     CURLcode cc;
     step st = STEP_FATAL;
 
@@ -652,7 +489,7 @@ static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES]
     }
     cc = perform(c, M_POST, url, extra, NULL, &r);
     if (cc == CURLE_OK && r.status == 201) {
-        if (!r.tus || r.bad || id_from_location(c, r.location, id) != 0) {
+        if (!r.tus || r.bad || mlv_tus_reply_location_id(c->base, r.location, id) != 0) {
             mlv_cli_error("%s: the server's answer is not what a Malyava drop-box sends (Location and "
                           "Tus-Resumable); check the URL", what);
             goto out;
@@ -677,7 +514,7 @@ static step head(mlv_tus_client *c, const char *id, uint64_t length, uint64_t *o
 {
     static const char what[] = "asking the server how much it has";
     char *url = url_of(c, TUS_UPLOADS_PATH, id);
-    reply r;
+    mlv_tus_reply r;
     CURLcode cc;
     step st = STEP_FATAL;
 
@@ -739,7 +576,7 @@ static step patch(mlv_tus_client *c, const char *id, const uint8_t *buf, size_t 
     const char *extra[] = { "Content-Type: application/offset+octet-stream", off_line, sum_line, NULL };
     char *url = url_of(c, TUS_UPLOADS_PATH, id);
     chunk_src src = { buf, len, 0 };
-    reply r;
+    mlv_tus_reply r;
     CURLcode cc;
     step st = STEP_FATAL;
 
