@@ -221,7 +221,9 @@ static mlv_img_status img_skip(img_ctx *c, uint64_t n, const char *truncated)
     if (!c->seekable)
         return img_pass(c, n, NULL, truncated);
     if (n > c->size - c->offset) {
-        img_take(c, avail);
+        /* Where reading through would have stopped: the end of the file. */
+        c->in_pos = c->in_len;
+        c->offset = c->size;
         return img_fail(c, MLV_IMG_MALFORMED, truncated);
     }
     if (lseek(c->in_fd, (off_t)(n - avail), SEEK_CUR) < 0)
@@ -515,13 +517,18 @@ static mlv_img_status jpeg_marker(img_ctx *c, uint8_t *m)
         return img_fail(c, MLV_IMG_MALFORMED, "the JPEG ends without an EOI marker (truncated?)");
     if (c->in[c->in_pos] != 0xff)
         return img_fail(c, MLV_IMG_MALFORMED, "the JPEG has bytes where a marker must be");
-    do {
-        img_take(c, 1);
+    img_take(c, 1);
+    for (;;) {
         if ((st = img_fill(c, 1)) != MLV_IMG_OK)
             return st;
         if (img_avail(c) == 0)
             return img_fail(c, MLV_IMG_MALFORMED, "the JPEG ends inside a marker");
-    } while (c->in[c->in_pos] == 0xff);
+        if (c->in[c->in_pos] != 0xff)
+            break;
+        /* Fill bytes before a marker are not copied. */
+        img_take(c, 1);
+        c->rep->removed_bytes++;
+    }
     *m = c->in[c->in_pos];
     img_take(c, 1);
     return MLV_IMG_OK;

@@ -24,6 +24,7 @@
 #include <malyava/payload.h>
 
 #include "fuzz.h"
+#include "imgbuild.h"
 
 /* Corpus files are committed; keep them small. */
 #define SEED_MAX_BYTES (64u * 1024u)
@@ -430,6 +431,49 @@ static void make_keys(void)
     make_editor_public("long-name", &pub, "Zoryana.Kovalenko_desk-2.backup.2026-01-14.0123456789abcdefghijk");
 }
 
+/* Photos and videos for imagemeta: the hand-built samples of the unit
+ * tests (metadata of every kind, both Exif byte orders), a clean video, a
+ * JFIF thumbnail, an Exif whose IFDs loop, and an image kind not inspected. */
+static void make_images(void)
+{
+    static const uint8_t jfif_thumb[20] = {'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 2, 1, 9, 9, 9, 8, 8, 8};
+    imgb b = {0}, tiff = {0};
+    imgb_exif_layout l;
+
+    imgb_sample_jpeg(&b, NULL, 0);
+    put("imagemeta", "jpeg-exif-le", b.data, b.len);
+    imgb_free(&b);
+    imgb_sample_jpeg(&b, NULL, 1);
+    put("imagemeta", "jpeg-exif-be", b.data, b.len);
+    imgb_free(&b);
+    imgb_sample_png(&b, NULL, 0);
+    put("imagemeta", "png-meta-le", b.data, b.len);
+    imgb_free(&b);
+    imgb_sample_png(&b, NULL, 1);
+    put("imagemeta", "png-meta-be", b.data, b.len);
+    imgb_free(&b);
+    imgb_sample_mp4(&b, 64, 0);
+    put("imagemeta", "mp4-meta", b.data, b.len);
+    imgb_free(&b);
+    imgb_sample_mp4(&b, 64, 1);
+    put("imagemeta", "mp4-clean", b.data, b.len);
+    imgb_free(&b);
+
+    imgb_put(&b, "\xff\xd8", 2);
+    imgb_jpeg_segment(&b, 0xe0, jfif_thumb, sizeof jfif_thumb);
+    imgb_exif(&tiff, 1, &l);
+    imgb_tiff_set32(tiff.data + l.next_pointer, 1, (uint32_t)l.ifd0);
+    imgb_jpeg_exif(&b, &tiff);
+    imgb_jpeg_segment(&b, 0xc0, "\x08\0\x08\0\x08\x01\x01\x11\0", 9);
+    imgb_jpeg_segment(&b, 0xda, "\x01\x01\0\0\x3f\0", 6);
+    imgb_put(&b, "\x2b\xff\x00\xff\xd0\x2b\xff\xff\xd9", 9);
+    put("imagemeta", "jpeg-thumb-loop", b.data, b.len);
+    imgb_free(&b);
+    imgb_free(&tiff);
+
+    put("imagemeta", "heic", "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24);
+}
+
 int main(int argc, char **argv)
 {
     seed_record records[SEED_RECORDS];
@@ -467,6 +511,7 @@ int main(int argc, char **argv)
     make_manifest("max-keys", 123456789, MLV_MAX_MANIFEST_KEYS);
     make_current_manifest();
     make_keys();
+    make_images();
     free_records(records, n);
     return failures == 0 ? 0 : 1;
 }
