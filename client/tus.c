@@ -16,6 +16,7 @@
 #include <malyava/termsafe.h>
 
 #include "cli.h"
+#include "tus_pow.h"
 #include "tus_reply.h"
 
 #define TUS_UPLOADS_PATH "/api/v1/uploads"
@@ -471,11 +472,34 @@ out:
 
 /* ---- the upload -------------------------------------------------------- */
 
+/* Fetches a proof-of-work challenge and solves it: about a second at the
+ * default difficulty. Failed attempts keep counting across it. */
+static int pow_line(mlv_tus_client *c, char line[MLV_TUS_POW_LINE_BYTES])
+{
+    uint8_t challenge[MLV_POW_CHALLENGE_BYTES];
+    unsigned bits, failures = c->failures;
+    char *body = NULL;
+    size_t len;
+    int rc = -1;
+
+    if (mlv_tus_get(c, "/api/v1/pow", MLV_TUS_POW_ANSWER_MAX, &body, &len) == 0) {
+        if (mlv_tus_pow_parse(body, len, challenge, &bits) == 0)
+            rc = mlv_tus_pow_line(challenge, bits, line);
+        else
+            mlv_cli_error("the drop-box's proof-of-work challenge is malformed or asks for more than %u bits; "
+                          "check the URL", MLV_POW_MAX_BITS);
+    }
+    free(body);
+    c->failures = failures;
+    return rc;
+}
+
 static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES])
 {
     static const char what[] = "creating the upload";
     char line[64];
-    const char *extra[] = { line, "Content-Type:", NULL };
+    char pow[MLV_TUS_POW_LINE_BYTES];
+    const char *extra[] = { line, pow, "Content-Type:", NULL };
     char *url = url_of(c, TUS_UPLOADS_PATH, NULL);
     mlv_tus_reply r;
     CURLcode cc;
@@ -483,6 +507,8 @@ static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES]
 
     memset(&r, 0, sizeof r);
     snprintf(line, sizeof line, "Upload-Length: %llu", (unsigned long long)length);
+    if (pow_line(c, pow) != 0)
+        goto out;
     if (url == NULL) {
         mlv_cli_error("out of memory");
         goto out;
@@ -495,6 +521,12 @@ static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES]
             goto out;
         }
         st = STEP_OK;
+        goto out;
+    }
+    /* The challenge expired on a slow link, or the server restarted and
+     * forgot its key: solve a fresh one, within the retry budget. */
+    if (cc == CURLE_OK && r.status == 403 && c->failures++ < c->opts.retries) {
+        st = STEP_AGAIN;
         goto out;
     }
     st = judge(c, what, cc, &r,

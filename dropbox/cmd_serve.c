@@ -85,9 +85,27 @@ static void run_retention(mlv_srv *s)
                     (unsigned long long)ret.replies);
 }
 
-/* Until SIGTERM or SIGINT: SIGHUP reloads the manifests, and every
- * MLV_SRV_SWEEP_SECONDS expired uploads go. */
-static void wait_for_signals(mlv_srv *s, const sigset_t *set)
+/* SIGHUP: pow_bits from the config file (flags given at start still win);
+ * other settings need a restart. */
+static void reload_pow_bits(mlv_srv *s, const mlv_cmd_overrides *o)
+{
+    char path[PATH_MAX];
+    mlv_cfg fresh;
+
+    mlv_cfg_defaults(&fresh);
+    snprintf(path, sizeof path, "%s/%s", s->data_dir, MLV_STORE_CONFIG);
+    if (mlv_cfg_load(&fresh, path) != 0 || mlv_cmd_apply_settings(&fresh, o) != 0) {
+        mlv_log_msg("the configuration does not load; pow_bits stays %u", mlv_powcheck_bits(s->pow));
+        return;
+    }
+    if (fresh.pow_bits != mlv_powcheck_bits(s->pow))
+        mlv_log_msg("pow_bits is now %llu", (unsigned long long)fresh.pow_bits);
+    mlv_powcheck_set_bits(s->pow, (unsigned)fresh.pow_bits);
+}
+
+/* Until SIGTERM or SIGINT: SIGHUP reloads the manifests and pow_bits, and
+ * every MLV_SRV_SWEEP_SECONDS expired uploads go. */
+static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_overrides *o)
 {
     struct timespec tick = { (time_t)MLV_SRV_SWEEP_SECONDS, 0 };
 
@@ -97,6 +115,7 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set)
         if (sig == SIGTERM || sig == SIGINT)
             return;
         if (sig == SIGHUP) {
+            reload_pow_bits(s, o);
             if (mlv_trust_reload(s->trust, s->db, mlv_day_from_time((int64_t)time(NULL))) == 0) {
                 uint64_t serial;
                 int64_t expires;
@@ -187,7 +206,7 @@ int mlv_cmd_serve(int argc, char **argv)
     }
     printf("malyava-dropbox: listening on %s\n", url);
     fflush(stdout);
-    wait_for_signals(&srv, &set);
+    wait_for_signals(&srv, &set, &o);
     mlv_log_msg("stopping; unfinished uploads keep their durable offset and can resume");
     mlv_http_stop(d);
     mlv_log_msg("stopped");

@@ -75,6 +75,10 @@ static const struct cfg_key {
     { "retention_days", CFG_COUNT, offsetof(mlv_cfg, retention_days), 1, MLV_SRV_MAX_RETENTION_DAYS,
       MLV_SRV_DEFAULT_RETENTION_DAYS,
       "Days anything received (submissions, replies) is kept, exported or not." },
+    { "pow_bits", CFG_COUNT, offsetof(mlv_cfg, pow_bits), 0, MLV_SRV_MAX_POW_BITS, MLV_SRV_DEFAULT_POW_BITS,
+      "Leading zero bits of the proof of work a client computes before it may\n"
+      "create an upload (about 2^N hashes; 20 takes a cheap phone a few seconds).\n"
+      "Raise it under a flood of fake uploads, then send SIGHUP; 0 turns it off." },
     { "export_token_hash", CFG_HASH, offsetof(mlv_cfg, export_token_hash), 0, 0, 0,
       "BLAKE2b-256 (hex) of the editors' export token, written by init. The token\n"
       "itself is shown once and never stored." },

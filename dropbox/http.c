@@ -14,27 +14,48 @@
 
 #define UPLOADS_PATH "/api/v1/uploads"
 
+#define EXACT MLV_ROUTE_EXACT
+#define BY_ID MLV_ROUTE_ID
+#define TAIL MLV_ROUTE_TAIL
+
 static const mlv_route routes[] = {
-    { "/manifest", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_manifest, NULL },
-    { "/manifest.minisig", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_manifest_sig, NULL },
-    { "/org.pub", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_org_key, NULL },
-    { UPLOADS_PATH, 0, MHD_HTTP_METHOD_OPTIONS, 1, mlv_route_tus_options, NULL },
-    { UPLOADS_PATH, 0, MHD_HTTP_METHOD_POST, 1, mlv_route_tus_create, NULL },
-    { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_HEAD, 1, mlv_route_tus_head, NULL },
-    { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_PATCH, 1, mlv_route_tus_patch, mlv_route_tus_patch_done },
-    { UPLOADS_PATH "/", 1, MHD_HTTP_METHOD_DELETE, 1, mlv_route_tus_delete, NULL },
-    { "/api/v1/export", 0, MHD_HTTP_METHOD_GET, 0, mlv_route_export, NULL },
-    { "/api/v1/export/ack", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_export_ack, mlv_route_editors_done },
-    { "/api/v1/replies/import", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_import, mlv_route_editors_done },
-    { "/api/v1/replies/register", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_register, mlv_route_replies_done },
-    { "/api/v1/replies/fetch", 0, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_fetch, mlv_route_replies_done },
+    { "/", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_index, NULL },
+    { "/", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_index, NULL },
+    { "/submit", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_submit, NULL },
+    { "/submit", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_submit, NULL },
+    { "/replies", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_replies, NULL },
+    { "/replies", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_replies, NULL },
+    { "/nojs", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_nojs, NULL },
+    { "/nojs", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_nojs, NULL },
+    { "/static/", TAIL, MHD_HTTP_METHOD_GET, 0, mlv_route_static, NULL },
+    { "/static/", TAIL, MHD_HTTP_METHOD_HEAD, 0, mlv_route_static, NULL },
+    { "/i18n/", TAIL, MHD_HTTP_METHOD_GET, 0, mlv_route_i18n, NULL },
+    { "/i18n/", TAIL, MHD_HTTP_METHOD_HEAD, 0, mlv_route_i18n, NULL },
+    { "/manifest", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_manifest, NULL },
+    { "/manifest.minisig", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_manifest_sig, NULL },
+    { "/org.pub", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_org_key, NULL },
+    { "/api/v1/pow", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_pow, NULL },
+    { UPLOADS_PATH, EXACT, MHD_HTTP_METHOD_OPTIONS, 1, mlv_route_tus_options, NULL },
+    { UPLOADS_PATH, EXACT, MHD_HTTP_METHOD_POST, 1, mlv_route_tus_create, NULL },
+    { UPLOADS_PATH "/", BY_ID, MHD_HTTP_METHOD_HEAD, 1, mlv_route_tus_head, NULL },
+    { UPLOADS_PATH "/", BY_ID, MHD_HTTP_METHOD_PATCH, 1, mlv_route_tus_patch, mlv_route_tus_patch_done },
+    { UPLOADS_PATH "/", BY_ID, MHD_HTTP_METHOD_DELETE, 1, mlv_route_tus_delete, NULL },
+    { "/api/v1/export", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_export, NULL },
+    { "/api/v1/export/ack", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_export_ack, mlv_route_editors_done },
+    { "/api/v1/replies/import", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_import, mlv_route_editors_done },
+    { "/api/v1/replies/register", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_register, mlv_route_replies_done },
+    { "/api/v1/replies/fetch", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_fetch, mlv_route_replies_done },
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-/* Pages get their own CSP later; API answers never load anything. */
+/* API answers never load anything; pages load only their own files. */
+static const char api_csp[] = "default-src 'none'; frame-ancestors 'none'";
+static const char page_csp[] =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 static const char *const security_headers[][2] = {
-    { "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
     { "Cache-Control", "no-store" },
     { "Referrer-Policy", "no-referrer" },
     { "X-Content-Type-Options", "nosniff" },
@@ -59,24 +80,38 @@ struct MHD_Response *mlv_http_with(struct MHD_Response *resp, ...)
     return resp;
 }
 
-static struct MHD_Response *secured(struct MHD_Response *resp, const char *type)
+static struct MHD_Response *secured_csp(struct MHD_Response *resp, const char *type, const char *csp)
 {
+    resp = mlv_http_with(resp, "Content-Security-Policy", csp, NULL);
     for (size_t i = 0; resp != NULL && i < sizeof security_headers / sizeof security_headers[0]; i++)
         resp = mlv_http_with(resp, security_headers[i][0], security_headers[i][1], NULL);
     return mlv_http_with(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type, NULL);
 }
 
-struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
-                                       const char *type)
+static struct MHD_Response *secured(struct MHD_Response *resp, const char *type)
+{
+    return secured_csp(resp, type, api_csp);
+}
+
+static struct MHD_Response *buffer_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mode);
 
-    if (resp == NULL) {
-        if (mode == MHD_RESPMEM_MUST_FREE)
-            free((void *)(uintptr_t)body);
-        return NULL;
-    }
-    return secured(resp, type);
+    if (resp == NULL && mode == MHD_RESPMEM_MUST_FREE)
+        free((void *)(uintptr_t)body);
+    return resp;
+}
+
+struct MHD_Response *mlv_http_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                       const char *type)
+{
+    return secured(buffer_response(body, len, mode), type);
+}
+
+struct MHD_Response *mlv_http_page_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                            const char *type)
+{
+    return secured_csp(buffer_response(body, len, mode), type, page_csp);
 }
 
 struct MHD_Response *mlv_http_response_fd(int fd, uint64_t size, const char *type)
@@ -199,9 +234,15 @@ static int path_matches(const mlv_route *rt, const char *url, size_t url_len)
 {
     size_t plen = strlen(rt->path);
 
-    if (!rt->has_id)
+    switch (rt->match) {
+    case MLV_ROUTE_EXACT:
         return url_len == plen && memcmp(url, rt->path, plen) == 0;
-    return url_len > plen && memcmp(url, rt->path, plen) == 0 && strchr(url + plen, '/') == NULL;
+    case MLV_ROUTE_ID:
+        return url_len > plen && memcmp(url, rt->path, plen) == 0 && strchr(url + plen, '/') == NULL;
+    case MLV_ROUTE_TAIL:
+    default:
+        return url_len > plen && memcmp(url, rt->path, plen) == 0;
+    }
 }
 
 static enum MHD_Result not_routed(mlv_http_req *r, const char *url, size_t url_len)
@@ -243,7 +284,9 @@ static enum MHD_Result route_request(mlv_http_req *r, const char *url, const cha
     }
     if (r->route == NULL)
         return not_routed(r, url, url_len);
-    if (r->route->has_id) {
+    if (r->route->match == MLV_ROUTE_TAIL)
+        r->tail = url + strlen(r->route->path);
+    if (r->route->match == MLV_ROUTE_ID) {
         const char *id = url + strlen(r->route->path);
         size_t id_len = strlen(id);
         r->id_ok = mlv_store_id_valid(id, id_len);
@@ -307,6 +350,40 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, en
     *req_cls = NULL;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decoding of paths and query values, except that "%00" stays as
+ * it is: a NUL would silently cut a name short ("style.css%00.png" would
+ * become "style.css"), so such a URL matches nothing instead. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *out = s;
+
+    (void)cls;
+    (void)conn;
+    for (const char *in = s; *in != '\0'; out++) {
+        int hi = in[0] == '%' ? hex_value(in[1]) : -1, lo = hi >= 0 ? hex_value(in[2]) : -1;
+
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd)
 {
     const mlv_cfg *c = &srv->cfg;
@@ -321,6 +398,7 @@ struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd)
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MLV_SRV_CONNECTION_MEMORY_BYTES,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
                             MHD_OPTION_STRICT_FOR_CLIENT, 1,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_END);
 }
 

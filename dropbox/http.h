@@ -28,9 +28,15 @@ typedef enum MHD_Result (*mlv_http_handler)(mlv_http_req *r, const char *data, s
 /* Runs when the request ends, answered or cut off (`toe` tells which). */
 typedef void (*mlv_http_cleanup)(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
 
+typedef enum mlv_route_match {
+    MLV_ROUTE_EXACT = 0, /* the path itself */
+    MLV_ROUTE_ID,        /* the path, then an upload id (no '/') */
+    MLV_ROUTE_TAIL       /* the path, then a name the handler looks up (r->tail) */
+} mlv_route_match;
+
 typedef struct mlv_route {
-    const char *path;   /* exact, or a prefix followed by an upload id when has_id */
-    int has_id;
+    const char *path;
+    mlv_route_match match;
     const char *method;
     int tus;            /* answers carry Tus-Resumable */
     mlv_http_handler handler;
@@ -41,7 +47,8 @@ struct mlv_http_req {
     const mlv_route *route;
     mlv_srv *srv;
     struct MHD_Connection *conn;
-    char id[MLV_STORE_ID_HEX_BYTES]; /* the id in the URL, when has_id (not yet validated) */
+    char id[MLV_STORE_ID_HEX_BYTES]; /* the id in the URL, for MLV_ROUTE_ID (not yet validated) */
+    const char *tail;                /* the rest of the URL, for MLV_ROUTE_TAIL: first call only */
     int id_ok;                       /* the URL's id has the right form */
     int first;
     int last;                        /* the call after the whole body */
@@ -71,6 +78,11 @@ struct MHD_Response *mlv_http_response_fd(int fd, uint64_t size, const char *typ
  * name). Returns `resp`, or NULL after releasing it if memory ran out;
  * NULL in, NULL out. */
 struct MHD_Response *mlv_http_with(struct MHD_Response *resp, ...) __attribute__((sentinel));
+/* A page or a file of the pages: the security headers with the pages'
+ * Content-Security-Policy (scripts, styles and images from this origin
+ * only, WebAssembly for libsodium, no inline code, no framing). */
+struct MHD_Response *mlv_http_page_response(const void *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                            const char *type);
 /* An empty answer (204, 201, HEAD) with the security headers. */
 struct MHD_Response *mlv_http_empty(void);
 /*
@@ -88,9 +100,16 @@ enum MHD_Result mlv_http_fail(mlv_http_req *r, unsigned status, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 
 /* Route handlers (route_*.c). */
+enum MHD_Result mlv_route_page_index(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_page_submit(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_page_replies(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_page_nojs(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_static(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_i18n(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_manifest(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_manifest_sig(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_org_key(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_pow(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_tus_options(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *data_size);

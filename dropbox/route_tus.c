@@ -24,6 +24,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "powcheck.h"
 #include "tus_parse.h"
 
 #define TUS_VERSION "1.0.0"
@@ -111,6 +112,66 @@ static enum MHD_Result send_not_found(mlv_http_req *r)
                          "no such upload (unknown, expired or deleted); start a new upload with POST");
 }
 
+/* ---- proof of work ----------------------------------------------------- */
+
+enum MHD_Result mlv_route_pow(mlv_http_req *r, const char *data, size_t *data_size)
+{
+    uint8_t challenge[MLV_POW_CHALLENGE_BYTES];
+    char hex[2u * MLV_POW_CHALLENGE_BYTES + 1u], body[128];
+    int n;
+
+    (void)data;
+    (void)data_size;
+    mlv_powcheck_issue(r->srv->pow, mlv_powcheck_minute((int64_t)time(NULL)), challenge);
+    sodium_bin2hex(hex, sizeof hex, challenge, sizeof challenge);
+    n = snprintf(body, sizeof body, "{\"challenge\":\"%s\",\"bits\":%u}", hex, mlv_powcheck_bits(r->srv->pow));
+    return mlv_http_send(r, MHD_HTTP_OK,
+                         mlv_http_response(body, (size_t)n, MHD_RESPMEM_MUST_COPY, "application/json"));
+}
+
+/* 1 (answered) unless the request carries good work or none is asked. */
+static int pow_refused(mlv_http_req *r, enum MHD_Result *rc)
+{
+    int dup;
+    const char *v = mlv_http_header(r, "Malyava-Pow", &dup);
+    const char *why;
+
+    if (mlv_powcheck_bits(r->srv->pow) == 0)
+        return 0;
+    if (v == NULL) {
+        *rc = mlv_http_fail(r, MHD_HTTP_PRECONDITION_REQUIRED,
+                            "this drop-box asks for a proof of work before an upload: GET /api/v1/pow, solve it "
+                            "and send Malyava-Pow: <challenge>:<nonce> with this POST");
+        return 1;
+    }
+    switch (dup ? MLV_POWCHECK_MALFORMED
+                : mlv_powcheck_verify(r->srv->pow, v, mlv_powcheck_minute((int64_t)time(NULL)))) {
+    case MLV_POWCHECK_OK:
+        return 0;
+    case MLV_POWCHECK_MALFORMED:
+        why = "Malyava-Pow must be sent once as <challenge, 64 hex>:<nonce, 16 hex>";
+        break;
+    case MLV_POWCHECK_FORGED:
+        why = "this challenge was not issued by this drop-box (or it restarted since)";
+        break;
+    case MLV_POWCHECK_EXPIRED:
+        why = "this challenge has expired";
+        break;
+    case MLV_POWCHECK_WEAK:
+        why = "the nonce does not give enough leading zero bits";
+        break;
+    case MLV_POWCHECK_REUSED:
+        why = "this challenge was already used for an upload";
+        break;
+    case MLV_POWCHECK_FULL:
+    default:
+        *rc = send_unavailable(r, "too many uploads were started recently; wait a few minutes and try again");
+        return 1;
+    }
+    *rc = mlv_http_fail(r, MHD_HTTP_FORBIDDEN, "%s; fetch a new one from /api/v1/pow and solve it", why);
+    return 1;
+}
+
 /* ---- OPTIONS, POST ----------------------------------------------------- */
 
 enum MHD_Result mlv_route_tus_options(mlv_http_req *r, const char *data, size_t *data_size)
@@ -168,6 +229,8 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     if (v != NULL && (dup || mlv_tus_metadata_ok(v) != 0))
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "Upload-Metadata is malformed; send comma-separated \"key base64\" pairs, or none");
+    if (pow_refused(r, &rc))
+        return rc;
     if (mlv_store_free_bytes(&s->store, &free_bytes) != 0) {
         mlv_log_msg("cannot query free space of the data directory: %s", strerror(errno));
         return send_internal(r);

@@ -8,6 +8,32 @@
 #include <time.h>
 
 #include "log.h"
+#include "render.h"
+
+/* What the pages show of the organisation key: its fingerprint, and the
+ * base64 line of org.pub (the last line of its canonical form). */
+static int org_for_pages(mlv_srv *s)
+{
+    const mlv_org_public *org = mlv_trust_org(s->trust);
+    char *text = NULL, *line;
+    size_t len;
+    int rc = -1;
+
+    mlv_keyid_fingerprint(s->org_fingerprint, org->pk, sizeof org->pk);
+    if (mlv_org_public_format(org, &text, &len) != 0)
+        goto out;
+    while (len > 0 && text[len - 1] == '\n')
+        text[--len] = '\0';
+    line = strrchr(text, '\n');
+    line = line != NULL ? line + 1 : text;
+    if (strlen(line) < sizeof s->org_pub) {
+        memcpy(s->org_pub, line, strlen(line) + 1u);
+        rc = 0;
+    }
+out:
+    free(text);
+    return rc;
+}
 
 int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
 {
@@ -19,10 +45,12 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     s->cfg = *cfg;
     pthread_mutex_init(&s->busy_lock, NULL);
     pthread_mutex_init(&s->auth_lock, NULL);
+    pthread_mutex_init(&s->nojs_lock, NULL);
     /* One request per connection, plus the sweep. */
     s->busy_cap = (size_t)cfg->max_connections + 1u;
     s->busy = calloc(s->busy_cap, sizeof *s->busy);
-    if (s->busy == NULL) {
+    s->pow = mlv_powcheck_new((unsigned)cfg->pow_bits);
+    if (s->busy == NULL || s->pow == NULL) {
         mlv_log_msg("out of memory");
         return -1;
     }
@@ -34,17 +62,28 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     snprintf(path, sizeof path, "%s/%s", data_dir, MLV_STORE_ORG_KEY);
     if (mlv_trust_load(&s->trust, path, s->db, mlv_day_from_time(time(NULL))) != 0)
         return -1;
+    if (org_for_pages(s) != 0) {
+        mlv_log_msg("out of memory");
+        return -1;
+    }
+    if (mlv_i18n_load(&s->i18n) != 0 || mlv_render_check(s->i18n) != 0) {
+        mlv_log_msg("the built-in pages are broken (see above); this build cannot serve them");
+        return -1;
+    }
     return 0;
 }
 
 void mlv_srv_close(mlv_srv *s)
 {
     mlv_trust_free(s->trust);
+    mlv_powcheck_free(s->pow);
+    mlv_i18n_free(s->i18n);
     mlv_db_close(s->db);
     mlv_store_close(&s->store);
     free(s->busy);
     pthread_mutex_destroy(&s->busy_lock);
     pthread_mutex_destroy(&s->auth_lock);
+    pthread_mutex_destroy(&s->nojs_lock);
     memset(s, 0, sizeof *s);
 }
 

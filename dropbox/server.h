@@ -10,6 +10,8 @@
 
 #include "config.h"
 #include "db.h"
+#include "i18n.h"
+#include "powcheck.h"
 #include "store.h"
 #include "trust.h"
 
@@ -19,6 +21,16 @@ typedef struct mlv_srv {
     mlv_store store;
     mlv_db *db;
     mlv_trust *trust;
+    mlv_powcheck *pow;
+    /* The source's pages: languages, and what they show of the
+     * organisation key (its fingerprint, and the base64 key line the
+     * page's script checks the manifest with). */
+    mlv_i18n *i18n;
+    char org_fingerprint[MLV_FINGERPRINT_STR_BYTES];
+    char org_pub[128];
+    /* No-JavaScript submissions being sealed now (MLV_SRV_NOJS_MAX_CONCURRENT). */
+    pthread_mutex_t nojs_lock;
+    unsigned nojs_active;
     /* Ids some request is changing right now: PATCH, DELETE and the
      * expiry sweep claim an upload first, so two never interleave. */
     pthread_mutex_t busy_lock;

@@ -247,3 +247,24 @@ void mlv_trust_current(mlv_trust *t, uint64_t *serial, int64_t *expires_day)
     *expires_day = t->state->current.expires_day;
     pthread_rwlock_unlock(&t->lock);
 }
+
+const mlv_org_public *mlv_trust_org(const mlv_trust *t)
+{
+    return &t->org;
+}
+
+mlv_trust_status mlv_trust_recipients(mlv_trust *t, int64_t today, mlv_box_public keys[MLV_MAX_MANIFEST_KEYS],
+                                      size_t *n)
+{
+    mlv_trust_status rc = MLV_TRUST_EXPIRED;
+
+    *n = 0;
+    pthread_rwlock_rdlock(&t->lock);
+    if (today <= t->state->current.expires_day) {
+        *n = t->state->current.nkeys;
+        memcpy(keys, t->state->current.keys, *n * sizeof keys[0]);
+        rc = MLV_TRUST_OK;
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return rc;
+}

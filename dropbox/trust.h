@@ -50,7 +50,13 @@ mlv_trust_status mlv_trust_uploads_open(mlv_trust *t, int64_t today);
 mlv_trust_status mlv_trust_check(mlv_trust *t, const mlv_env_header *h, int64_t today, uint64_t grace_days);
 /* A malloc'd copy of a served file. */
 int mlv_trust_copy(mlv_trust *t, mlv_trust_file which, char **out, size_t *out_len);
+/* The organisation key (loaded once; never changes while serving). */
+const mlv_org_public *mlv_trust_org(const mlv_trust *t);
 /* Serial and last day of the current manifest. */
 void mlv_trust_current(mlv_trust *t, uint64_t *serial, int64_t *expires_day);
+/* The current manifest's editor keys, copied: what the server seals to
+ * for the no-JavaScript form. MLV_TRUST_EXPIRED past its last day. */
+mlv_trust_status mlv_trust_recipients(mlv_trust *t, int64_t today, mlv_box_public keys[MLV_MAX_MANIFEST_KEYS],
+                                      size_t *n);
 
 #endif

@@ -5,6 +5,7 @@ enough to show that a refused request changed nothing.
 """
 import hashlib
 import http.client
+import json
 import os
 import re
 import select
@@ -109,10 +110,36 @@ class Org:
             return f.read(), m.group(1) if m else None
 
 
+def pow_zero_bits(digest):
+    bits = 0
+    for b in digest:
+        if b:
+            return bits + 8 - b.bit_length()
+        bits += 8
+    return bits
+
+
+def pow_solve(challenge_hex, bits, start=0):
+    """The Malyava-Pow header value for a challenge, computed independently:
+    the first nonce whose BLAKE2b-256(challenge ‖ nonce LE) has `bits`
+    leading zero bits."""
+    challenge = bytes.fromhex(challenge_hex)
+    nonce = start
+    while pow_zero_bits(hashlib.blake2b(challenge + nonce.to_bytes(8, "little"), digest_size=32).digest()) < bits:
+        nonce += 1
+    return f"{challenge_hex}:{nonce.to_bytes(8, 'little').hex()}"
+
+
+# Tests ask for little work (256 hashes on average) unless they set their own.
+TEST_POW_BITS = "8"
+
+
 class Server:
     def __init__(self, data_dir, *flags):
         self.data_dir = data_dir
         self.flags = [str(f) for f in flags]
+        if "--pow-bits" not in self.flags:
+            self.flags += ["--pow-bits", TEST_POW_BITS]
         self.proc = None
         self.port = None
         self.log = os.path.join(os.path.dirname(data_dir), "server.log")
@@ -152,8 +179,17 @@ class Server:
         finally:
             c.close()
 
+    def pow(self):
+        """{"Malyava-Pow": value} solving a fresh challenge from the server."""
+        st, _, body, _ = self.request("GET", "/api/v1/pow")
+        if st != 200:
+            raise RuntimeError(f"GET /api/v1/pow answered {st}: {body!r}")
+        ch = json.loads(body)
+        return {"Malyava-Pow": pow_solve(ch["challenge"], ch["bits"])}
+
     def create(self, length, extra=None):
-        st, h, body, _ = self.request("POST", "/api/v1/uploads", {**TUS, "Upload-Length": str(length), **(extra or {})})
+        st, h, body, _ = self.request("POST", "/api/v1/uploads", {**TUS, "Upload-Length": str(length), **self.pow(),
+                                                                  **(extra or {})})
         if st != 201:
             raise RuntimeError(f"POST answered {st}: {body!r}")
         return h["location"]

@@ -81,7 +81,8 @@ def main():
 
         # -- a complete upload in four PATCHes, the header split across two
         meta = "filename " + base64.b64encode(b"photo.jpg").decode()
-        st, h, body, raw = srv.request("POST", U, {**TUS, "Upload-Length": str(len(env)), "Upload-Metadata": meta})
+        st, h, body, raw = srv.request("POST", U, {**TUS, "Upload-Length": str(len(env)), "Upload-Metadata": meta,
+                                                   **srv.pow()})
         check(st == 201 and security_headers_ok(h, raw), f"POST creates an upload ({st} {body!r})")
         loc = h.get("location", "")
         check(len(loc) == len(U) + 33 and all(c in "0123456789abcdef" for c in loc[len(U) + 1:]),

@@ -23,9 +23,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # Sanitized builds: an undefined-behaviour report must fail the run, not scroll by.
 os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import MALYAVA, Checks, Org, cleanup, receipt_of, tmpdir  # noqa: E402
+from srv_lib import MALYAVA, Checks, Org, cleanup, pow_zero_bits, receipt_of, tmpdir  # noqa: E402
+
+# The client must solve each challenge as the real server asks.
+POW_BITS = 6
 
 check = Checks()
+
+
+def pow_ok(challenge, header):
+    """The work the client sent solves the challenge last handed out."""
+    ch, _, nonce = header.partition(":")
+    if challenge is None or ch != challenge or len(nonce) != 16:
+        return False
+    digest = hashlib.blake2b(bytes.fromhex(ch) + bytes.fromhex(nonce), digest_size=32).digest()
+    return pow_zero_bits(digest) >= POW_BITS
 
 
 class FakeDropbox(ThreadingHTTPServer):
@@ -38,6 +50,8 @@ class FakeDropbox(ThreadingHTTPServer):
         self.log = []
         self.faults = {"503": 1, "460": 1, "head500": 1, "drop": 1}
         self.lock = threading.Lock()
+        self.challenge = None
+        self.pow_failures = 0
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def fault(self, name):
@@ -69,12 +83,20 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, body=s.manifest if s.mode != "big_manifest" else s.manifest + b"#" * 70000)
         elif self.path == "/manifest.minisig":
             self.answer(200, body=s.sig)
+        elif self.path == "/api/v1/pow":
+            s.challenge = secrets.token_hex(32)
+            self.answer(200, {"Content-Type": "application/json"},
+                        b'{"challenge":"%s","bits":%d}' % (s.challenge.encode(), POW_BITS))
         else:
             self.answer(404, body=b"no such page\n")
 
     def do_POST(self):
         s = self.server
         s.log.append(("POST", self.path))
+        if not pow_ok(s.challenge, self.headers.get("Malyava-Pow", "")):
+            s.pow_failures += 1
+            self.answer(403, body=b"proof of work missing or wrong\n")
+            return
         uid = secrets.token_hex(16)
         s.uploads[uid] = {"length": int(self.headers["Upload-Length"]), "data": b""}
         where = {"foreign": "http://evil.invalid/api/v1/uploads/", "relative_host": "//evil.invalid/api/v1/uploads/"}
@@ -178,6 +200,8 @@ def main():
               f"503, 460, a failed HEAD and a lost final answer are all ridden out: {p.stdout!r} {p.stderr}")
         check(p.stderr.count("retrying in") >= 3, f"each retry is reported: {p.stderr}")
         check(srv.log[-1][0] == "HEAD", "the lost final answer is recovered with a HEAD")
+        check(srv.pow_failures == 0 and ("GET", "/api/v1/pow") in srv.log,
+              "the client fetched a challenge and solved it before creating the upload")
         check(os.listdir(tmp) == [], "nothing left in TMPDIR")
         check.exit()
     finally:

@@ -45,7 +45,8 @@ def main():
         sealed, receipt = org.seal(manifest, envelope, "from tus-js-client", [attachment])
         check(receipt is not None, "malyava seal prints a receipt")
 
-        p = subprocess.run([node, SCRIPT, f"http://127.0.0.1:{srv.port}/api/v1/uploads", envelope, str(256 * 1024)],
+        p = subprocess.run([node, SCRIPT, f"http://127.0.0.1:{srv.port}/api/v1/uploads", envelope, str(256 * 1024),
+                            srv.pow()["Malyava-Pow"]],
                            capture_output=True, text=True, timeout=120)
         check(p.returncode == 0, f"tus-js-client finishes: {p.stdout} {p.stderr}")
         url = json.loads(p.stdout)["url"] if p.returncode == 0 else ""

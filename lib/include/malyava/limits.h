@@ -234,6 +234,39 @@
 /* `stats` warns about submissions this close to deletion by retention. */
 #define MLV_SRV_RETENTION_WARN_DAYS 14u
 
+/* Proof of work on upload creation (docs/PROTOCOL.md). 20 leading zero
+ * bits is about a million BLAKE2b calls: a few seconds on a cheap phone,
+ * nothing for one source, a real cost for a flood of fake uploads. The
+ * admin raises it under a flood; 0 turns it off. */
+#define MLV_SRV_DEFAULT_POW_BITS 20u
+#define MLV_SRV_MAX_POW_BITS 32u
+/* A challenge is good this long after it was issued: a phone on a bad
+ * link solves it and creates the upload well within it. */
+#define MLV_SRV_POW_VALID_MINUTES 30u
+/* Used challenges remembered (until they expire) to refuse a second use:
+ * 64 Ki in half an hour is 36 uploads a second, far beyond what the
+ * pending-upload cap lets through anyway; past it, creation waits (503). */
+#define MLV_SRV_POW_MAX_USED 65536u
+
+/* The no-JavaScript form (POST /nojs): the server holds the whole body in
+ * guarded memory while it seals it, so it stays small. Larger files need
+ * the JavaScript page, which seals on the source's device and streams. */
+#define MLV_SRV_NOJS_MAX_BYTES (16u * 1024u * 1024u)
+/* Form parts (five fields, the message, the honeypot and the files) and
+ * files among them: a form, not an archive. */
+#define MLV_SRV_NOJS_MAX_PARTS 32u
+#define MLV_SRV_NOJS_MAX_FILES 8u
+/* Bytes of one part's header block (Content-Disposition, Content-Type):
+ * a browser writes under 200. */
+#define MLV_SRV_NOJS_MAX_PART_HEADER_BYTES 1024u
+/* No-JavaScript submissions sealed at once; each may hold
+ * MLV_SRV_NOJS_MAX_BYTES, so this bounds their memory; more get 503. */
+#define MLV_SRV_NOJS_MAX_CONCURRENT 4u
+
+/* Language ranges read from one Accept-Language header; browsers send 2
+ * to 6, the rest is ignored. */
+#define MLV_SRV_ACCEPT_LANGUAGE_MAX_RANGES 32u
+
 /* ---- bundles ----------------------------------------------------------- */
 /* SQLite files carried across the air gap (docs/FORMAT.md). */
 
