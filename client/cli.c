@@ -3,8 +3,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include <malyava/limits.h>
 
@@ -72,4 +75,19 @@ const char *mlv_cli_basename(const char *path)
     const char *slash = strrchr(path, '/');
 
     return slash == NULL ? path : slash + 1;
+}
+
+int mlv_cli_meta_copy(const mlv_metadata *m, mlv_metadata *out)
+{
+    char *json = NULL;
+    size_t json_len = 0;
+    int rc;
+
+    /* Re-decoding the canonical encoding is the simplest deep copy. */
+    if (mlv_meta_encode(m, &json, &json_len) != MLV_ENV_OK)
+        return -1;
+    rc = mlv_meta_decode(json, json_len, out) == MLV_ENV_OK ? 0 : -1;
+    sodium_memzero(json, json_len);
+    free(json);
+    return rc;
 }

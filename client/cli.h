@@ -19,4 +19,7 @@ const char *mlv_cli_media_type(const char *name);
 /* The last path component, for use as an attachment name. */
 const char *mlv_cli_basename(const char *path);
 
+/* A deep copy of a metadata record; 0 or -1 (out of memory). */
+int mlv_cli_meta_copy(const mlv_metadata *m, mlv_metadata *out);
+
 #endif

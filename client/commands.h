@@ -9,5 +9,8 @@
 int mlv_cmd_seal(int argc, char **argv);
 int mlv_cmd_open(int argc, char **argv);
 int mlv_cmd_submit(int argc, char **argv);
+int mlv_cmd_init(int argc, char **argv);
+int mlv_cmd_key(int argc, char **argv);
+int mlv_cmd_import(int argc, char **argv);
 
 #endif

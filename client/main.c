@@ -21,13 +21,16 @@ static const struct {
     { "seal", mlv_cmd_seal, "seal a message and files to the editors of a manifest" },
     { "open", mlv_cmd_open, "decrypt an envelope with an editor key into a directory" },
     { "submit", mlv_cmd_submit, "seal and upload to a Malyava drop-box, resuming on failure" },
+    { "init", mlv_cmd_init, "create an editors' vault" },
+    { "key", mlv_cmd_key, "add, list or retire the editor keys that open the vault" },
+    { "import", mlv_cmd_import, "import an export bundle into the vault; writes the ack file" },
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: malyava COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`malyava COMMAND --help` shows a command's options; man malyava has the rest.\n");
 }
 

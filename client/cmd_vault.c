@@ -1,0 +1,169 @@
+/*
+ * `malyava init` and `malyava key add|list|retire`: making a vault and
+ * saying which editor keys open it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <malyava/keyid.h>
+#include <malyava/manifest.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "vault.h"
+
+int mlv_cmd_init(int argc, char **argv)
+{
+    char reason[MLV_VDB_REASON_BYTES];
+    mlv_vdb *db = NULL;
+
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr, "usage: malyava init VAULT\n");
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    if (mlv_vdb_create(argv[1], &db, reason) != MLV_VDB_OK) {
+        mlv_cli_error("%s", reason);
+        return 1;
+    }
+    mlv_vdb_close(db);
+    printf("created vault %s\nnext: malyava key add --vault %s EDITOR.key\n", argv[1], argv[1]);
+    return 0;
+}
+
+static void key_usage(FILE *out)
+{
+    fprintf(out, "usage: malyava key add [--vault V] [--name NAME] [--new-passphrase-file F] [--key UNLOCKER] "
+                 "[--passphrase-file F] EDITOR.key\n"
+                 "       malyava key list [--vault V]\n"
+                 "       malyava key retire [--vault V] NAME\n");
+}
+
+/* NAME.key -> NAME */
+static void name_from_path(const char *path, char *out, size_t size)
+{
+    const char *base = mlv_cli_basename(path);
+    size_t len = strlen(base);
+
+    if (len > 4 && strcmp(base + len - 4, ".key") == 0)
+        len -= 4;
+    snprintf(out, size, "%.*s", (int)len, base);
+}
+
+typedef struct sealed_counts {
+    const mlv_vault *v;
+    size_t *counts;
+} sealed_counts;
+
+static int count_sealed(void *ctx, const mlv_vdb_env *e)
+{
+    sealed_counts *c = ctx;
+    mlv_env_header h;
+
+    if (mlv_env_header_parse(e->header, e->header_len, &h) != MLV_ENV_OK)
+        return 0;
+    for (size_t k = 0; k < c->v->nrows; k++) {
+        for (uint32_t i = 0; i < h.nrecipients; i++)
+            c->counts[k] += memcmp(h.key_ids[i], c->v->rows[k].id, MLV_KEY_ID_BYTES) == 0;
+    }
+    return 0;
+}
+
+static int key_list(mlv_vault *v)
+{
+    size_t counts[MLV_MAX_RECIPIENTS * 4] = { 0 };
+    sealed_counts c = { v, counts };
+
+    if (v->nrows > sizeof counts / sizeof counts[0] || mlv_vdb_env_each(v->db, count_sealed, &c) != MLV_VDB_OK) {
+        mlv_cli_error("cannot read the vault: %s", mlv_vdb_reason(v->db));
+        return 1;
+    }
+    printf("%-20s %-16s %-39s %-10s %-10s %s\n", "NAME", "KEY ID", "FINGERPRINT", "ADDED", "RETIRED", "SEALED TO");
+    for (size_t i = 0; i < v->nrows; i++) {
+        char id[MLV_KEY_ID_STR_BYTES], fp[MLV_FINGERPRINT_STR_BYTES], added[11], retired[11];
+
+        mlv_keyid_to_hex(id, v->rows[i].id);
+        mlv_keyid_fingerprint(fp, v->rows[i].pk, sizeof v->rows[i].pk);
+        mlv_day_format(added, v->rows[i].added_day);
+        if (v->rows[i].retired_day >= 0)
+            mlv_day_format(retired, v->rows[i].retired_day);
+        else
+            snprintf(retired, sizeof retired, "-");
+        printf("%-20s %-16s %-39s %-10s %-10s %zu\n", v->rows[i].name, id, fp, added, retired, counts[i]);
+    }
+    printf("%zu key%s\n", v->nrows, v->nrows == 1 ? "" : "s");
+    return 0;
+}
+
+int mlv_cmd_key(int argc, char **argv)
+{
+    static const struct option options[] = {
+        MLV_VAULT_LONG_OPTIONS,
+        { "name", required_argument, NULL, 'n' },
+        { "new-passphrase-file", required_argument, NULL, 'N' },
+        { NULL, 0, NULL, 0 },
+    };
+    mlv_vault_args a = { 0 };
+    mlv_vault v;
+    const char *verb, *name = NULL, *new_pass = NULL;
+    char derived[MLV_MAX_EDITOR_NAME_BYTES + 1];
+    int c, rc = 1;
+
+    if (argc < 2) {
+        key_usage(stderr);
+        return 2;
+    }
+    verb = argv[1];
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "V:K:P:h", options, NULL)) != -1) {
+        if (mlv_vault_arg(c, optarg, &a))
+            continue;
+        switch (c) {
+        case 'n': name = optarg; break;
+        case 'N': new_pass = optarg; break;
+        case 'h': key_usage(stdout); return 0;
+        default: key_usage(stderr); return 2;
+        }
+    }
+    if (strcmp(verb, "list") == 0 && optind == argc) {
+        if (mlv_vault_start(&a, &v, 0) != 0)
+            return 1;
+        rc = key_list(&v);
+    } else if (strcmp(verb, "add") == 0 && optind + 1 == argc) {
+        if (mlv_vault_start(&a, &v, 0) != 0)
+            return 1;
+        if (name == NULL) {
+            name_from_path(argv[optind], derived, sizeof derived);
+            name = derived;
+        }
+        /* A vault with keys already has a vault key: open it first. */
+        if ((v.nrows == 0 || mlv_vault_unlock(&v, a.key, a.pass_file) == 0) &&
+            mlv_vault_add_key(&v, argv[optind], name, new_pass != NULL ? new_pass : a.pass_file) == 0) {
+            printf("added editor key '%s'\n", name);
+            rc = 0;
+        }
+    } else if (strcmp(verb, "retire") == 0 && optind + 1 == argc) {
+        size_t i;
+
+        if (mlv_vault_start(&a, &v, 0) != 0)
+            return 1;
+        for (i = 0; i < v.nrows && strcmp(v.rows[i].name, argv[optind]) != 0; i++)
+            ;
+        if (i == v.nrows)
+            mlv_cli_error("the vault has no key named '%s'; `malyava key list` shows its keys", argv[optind]);
+        else if (mlv_vdb_key_retire(v.db, v.rows[i].id, mlv_day_today()) != MLV_VDB_OK)
+            mlv_cli_error("key '%s' is already retired", argv[optind]);
+        else {
+            printf("retired '%s': it still opens what was sealed to it; `malyava rewrap --from %s` moves those "
+                   "envelopes to the keys in use\n", argv[optind], argv[optind]);
+            rc = 0;
+        }
+    } else {
+        key_usage(stderr);
+        return 2;
+    }
+    mlv_vault_close(&v);
+    return rc;
+}

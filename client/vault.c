@@ -1,0 +1,431 @@
+/* See vault.h. */
+#include "vault.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <malyava/fileio.h>
+#include <malyava/keyfile.h>
+#include <malyava/manifest.h>
+#include <malyava/passphrase.h>
+
+#include "cli.h"
+
+#define VAULT_KEY_BYTES crypto_secretbox_KEYBYTES
+#define BOX_OVERHEAD (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+
+static const char kdf_context[crypto_kdf_CONTEXTBYTES + 1] = "MLVVAULT";
+
+_Static_assert(MLV_VDB_SEALED_KEY_BYTES == crypto_box_SEALBYTES + VAULT_KEY_BYTES, "sealed vault key size");
+_Static_assert(MLV_VDB_BOXED_KEY_BYTES == BOX_OVERHEAD + MLV_BOX_SECRET_BYTES, "boxed secret key size");
+
+const char *mlv_vault_path(const char *option)
+{
+    const char *path = option != NULL ? option : getenv("MALYAVA_VAULT");
+
+    if (path == NULL || path[0] == '\0') {
+        mlv_cli_error("which vault? give --vault PATH or set MALYAVA_VAULT");
+        return NULL;
+    }
+    return path;
+}
+
+int mlv_vault_open(const char *path, mlv_vault *v)
+{
+    char reason[MLV_VDB_REASON_BYTES];
+
+    memset(v, 0, sizeof *v);
+    if (mlv_vdb_open(path, &v->db, reason) != MLV_VDB_OK) {
+        mlv_cli_error("%s", reason);
+        return -1;
+    }
+    if (mlv_vdb_keys(v->db, &v->rows, &v->nrows) != MLV_VDB_OK) {
+        mlv_cli_error("cannot read the vault's keys: %s", mlv_vdb_reason(v->db));
+        mlv_vault_close(v);
+        return -1;
+    }
+    return 0;
+}
+
+void mlv_vault_close(mlv_vault *v)
+{
+    if (v->keys != NULL) {
+        for (size_t i = 0; i < v->nrows; i++)
+            mlv_key_box_free(v->keys[i]);
+        free(v->keys);
+    }
+    if (v->vault_key != NULL)
+        sodium_free(v->vault_key);
+    free(v->rows);
+    mlv_vdb_close(v->db);
+    memset(v, 0, sizeof *v);
+}
+
+static int subkey(const mlv_vault *v, mlv_vault_purpose purpose, uint8_t out[VAULT_KEY_BYTES])
+{
+    return crypto_kdf_derive_from_key(out, VAULT_KEY_BYTES, (uint64_t)purpose, kdf_context, v->vault_key);
+}
+
+int mlv_vault_seal(const mlv_vault *v, mlv_vault_purpose purpose, const uint8_t *plain, size_t len, uint8_t **out,
+                   size_t *out_len)
+{
+    uint8_t key[VAULT_KEY_BYTES], *box;
+    int ret = -1;
+
+    *out = NULL;
+    if (v->vault_key == NULL || len > SIZE_MAX - BOX_OVERHEAD || (box = malloc(len + BOX_OVERHEAD)) == NULL)
+        return -1;
+    if (subkey(v, purpose, key) != 0)
+        goto out;
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len, box, key);
+    *out = box;
+    *out_len = len + BOX_OVERHEAD;
+    box = NULL;
+    ret = 0;
+out:
+    free(box);
+    sodium_memzero(key, sizeof key);
+    return ret;
+}
+
+int mlv_vault_unseal(const mlv_vault *v, mlv_vault_purpose purpose, const uint8_t *box, size_t box_len,
+                     uint8_t *plain, size_t *len)
+{
+    uint8_t key[VAULT_KEY_BYTES];
+    int ret = -1;
+
+    if (v->vault_key == NULL || box == NULL || box_len < BOX_OVERHEAD || subkey(v, purpose, key) != 0)
+        goto out;
+    if (crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES, box_len - crypto_secretbox_NONCEBYTES,
+                                   box, key) != 0)
+        goto out;
+    *len = box_len - BOX_OVERHEAD;
+    ret = 0;
+out:
+    sodium_memzero(key, sizeof key);
+    return ret;
+}
+
+static const mlv_vdb_key *find_row(const mlv_vault *v, const char *name)
+{
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (name != NULL ? strcmp(v->rows[i].name, name) == 0 : v->rows[i].retired_day < 0)
+            return &v->rows[i];
+    }
+    return name == NULL && v->nrows > 0 ? &v->rows[0] : NULL;
+}
+
+/* A registered secret key, read from its own passphrase-protected copy. */
+static int decode_row(const mlv_vdb_key *row, const char *pass_file, mlv_box_keypair *kp)
+{
+    char prompt[128], *pass = NULL;
+    size_t pass_len = 0;
+    mlv_key_info info;
+    mlv_pass_status ps;
+    mlv_key_status ks;
+
+    snprintf(prompt, sizeof prompt, "Passphrase of editor key '%s': ", row->name);
+    ps = mlv_pass_read(pass_file, prompt, 0, &pass, &pass_len);
+    if (ps != MLV_PASS_OK) {
+        mlv_cli_error("cannot read the passphrase: %s", mlv_pass_strerror(ps));
+        return -1;
+    }
+    ks = mlv_key_secret_decode(row->secret_file, sizeof row->secret_file, MLV_KEY_KIND_EDITOR, pass, pass_len,
+                               kp->sk, &info);
+    mlv_pass_free(pass);
+    if (ks != MLV_KEY_OK) {
+        mlv_cli_error("cannot use editor key '%s': %s", row->name, mlv_key_strerror(ks));
+        return -1;
+    }
+    memcpy(kp->id, info.id, sizeof kp->id);
+    memcpy(kp->pk, info.pk, sizeof kp->pk);
+    return 0;
+}
+
+int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file)
+{
+    const mlv_vdb_key *row = find_row(v, name);
+    mlv_box_keypair *kp = mlv_key_box_new();
+    size_t len;
+    int ret = -1;
+
+    if (kp == NULL || (v->vault_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL ||
+        (v->keys = calloc(v->nrows > 0 ? v->nrows : 1u, sizeof *v->keys)) == NULL) {
+        mlv_cli_error("out of memory");
+        goto out;
+    }
+    if (row == NULL) {
+        if (name != NULL)
+            mlv_cli_error("the vault has no key named '%s'; `malyava key list` shows its keys", name);
+        else
+            mlv_cli_error("the vault has no editor key yet; add one with `malyava key add EDITOR.key`");
+        goto out;
+    }
+    if (decode_row(row, pass_file, kp) != 0)
+        goto out;
+    if (crypto_box_seal_open(v->vault_key, row->vault_key, sizeof row->vault_key, kp->pk, kp->sk) != 0) {
+        mlv_cli_error("the vault key sealed to '%s' does not open: the vault is damaged", row->name);
+        goto out;
+    }
+    for (size_t i = 0; i < v->nrows; i++) {
+        uint8_t pk[MLV_BOX_PUBLIC_BYTES];
+
+        if ((v->keys[i] = mlv_key_box_new()) == NULL) {
+            mlv_cli_error("out of memory");
+            goto out;
+        }
+        if (mlv_vault_unseal(v, MLV_VAULT_EDITOR_SECRETS, v->rows[i].secret_box, sizeof v->rows[i].secret_box,
+                             v->keys[i]->sk, &len) != 0 ||
+            len != MLV_BOX_SECRET_BYTES || crypto_scalarmult_base(pk, v->keys[i]->sk) != 0 ||
+            sodium_memcmp(pk, v->rows[i].pk, sizeof pk) != 0) {
+            mlv_cli_error("editor key '%s' in the vault is damaged", v->rows[i].name);
+            goto out;
+        }
+        memcpy(v->keys[i]->pk, v->rows[i].pk, sizeof pk);
+        memcpy(v->keys[i]->id, v->rows[i].id, sizeof v->keys[i]->id);
+    }
+    v->editor = row->name;
+    ret = 0;
+out:
+    mlv_key_box_free(kp);
+    if (ret != 0 && v->vault_key != NULL) {
+        sodium_free(v->vault_key);
+        v->vault_key = NULL;
+    }
+    return ret;
+}
+
+int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file)
+{
+    mlv_vdb_key row;
+    mlv_box_keypair *kp = mlv_key_box_new();
+    uint8_t *file = NULL, *box = NULL;
+    size_t file_len = 0, box_len = 0;
+    int ret = -1;
+
+    memset(&row, 0, sizeof row);
+    if (kp == NULL)
+        goto out;
+    if (!mlv_key_name_valid(name, strlen(name))) {
+        mlv_cli_error("'%s' is not a usable key name: use letters, digits, '-' and '_'", name);
+        goto out;
+    }
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (strcmp(v->rows[i].name, name) == 0) {
+            mlv_cli_error("the vault already has a key named '%s'", name);
+            goto out;
+        }
+    }
+    if (mlv_file_read_small(key_path, MLV_MAX_SMALL_FILE_BYTES, &file, &file_len) != 0) {
+        mlv_cli_error("cannot read '%s': %s", key_path, strerror(errno));
+        goto out;
+    }
+    if (file_len != sizeof row.secret_file) {
+        mlv_cli_error("'%s' is not an editor secret key file", key_path);
+        goto out;
+    }
+    memcpy(row.secret_file, file, file_len);
+    snprintf(row.name, sizeof row.name, "%s", name);
+    if (decode_row(&row, pass_file, kp) != 0)
+        goto out;
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (memcmp(v->rows[i].id, kp->id, sizeof kp->id) == 0) {
+            mlv_cli_error("this key is already in the vault, as '%s'", v->rows[i].name);
+            goto out;
+        }
+    }
+    if (v->vault_key == NULL) {
+        /* Only an empty vault gets a new vault key; callers unlock otherwise. */
+        if (v->nrows != 0 || (v->vault_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL)
+            goto out;
+        crypto_secretbox_keygen(v->vault_key);
+    }
+    memcpy(row.id, kp->id, sizeof row.id);
+    memcpy(row.pk, kp->pk, sizeof row.pk);
+    row.added_day = mlv_day_today();
+    row.retired_day = -1;
+    if (crypto_box_seal(row.vault_key, v->vault_key, VAULT_KEY_BYTES, kp->pk) != 0 ||
+        mlv_vault_seal(v, MLV_VAULT_EDITOR_SECRETS, kp->sk, sizeof kp->sk, &box, &box_len) != 0 ||
+        box_len != sizeof row.secret_box)
+        goto out;
+    memcpy(row.secret_box, box, box_len);
+    if (mlv_vdb_key_add(v->db, &row) != MLV_VDB_OK) {
+        mlv_cli_error("cannot store the key: %s", mlv_vdb_reason(v->db));
+        goto out;
+    }
+    ret = 0;
+out:
+    mlv_key_box_free(kp);
+    if (file != NULL)
+        sodium_memzero(file, file_len);
+    free(file);
+    free(box);
+    return ret;
+}
+
+/* The header alone is fed: no chunk arrives, so nothing is ever written. */
+static int write_nothing(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return -1;
+}
+
+mlv_env_status mlv_vault_file_key(const mlv_vault *v, const mlv_vdb_env *e, uint8_t key[MLV_ENV_FILE_KEY_BYTES])
+{
+    mlv_env_opener *o = NULL;
+    mlv_env_status st;
+    size_t len = 0;
+
+    if (e->file_key_box != NULL)
+        return mlv_vault_unseal(v, MLV_VAULT_FILE_KEYS, e->file_key_box, e->file_key_box_len, key, &len) == 0 &&
+                       len == MLV_ENV_FILE_KEY_BYTES
+                   ? MLV_ENV_OK
+                   : MLV_ENV_ERR_TAMPERED;
+    if (v->keys == NULL || v->nrows == 0)
+        return MLV_ENV_ERR_NOT_FOR_ME;
+    st = mlv_env_open_new(&o, (const mlv_box_keypair *const *)v->keys, v->nrows, write_nothing, NULL);
+    if (st == MLV_ENV_OK)
+        st = mlv_env_open_feed(o, e->header, e->header_len);
+    if (st == MLV_ENV_OK && mlv_env_open_file_key(o) != NULL)
+        memcpy(key, mlv_env_open_file_key(o), MLV_ENV_FILE_KEY_BYTES);
+    else if (st == MLV_ENV_OK)
+        st = MLV_ENV_ERR_TRUNCATED;
+    mlv_env_open_free(o);
+    return st;
+}
+
+typedef struct read_ctx {
+    mlv_pay_opener *opener;
+    mlv_env_status status;
+    int record_only;
+    int record_seen;
+    const mlv_pay_callbacks *cb;
+    void *cb_ctx;
+} read_ctx;
+
+static int read_metadata(void *ctx, const mlv_metadata *meta)
+{
+    read_ctx *r = ctx;
+
+    r->record_seen = 1;
+    return r->cb->on_metadata != NULL ? r->cb->on_metadata(r->cb_ctx, meta) : 0;
+}
+
+static int read_file_data(void *ctx, size_t index, const uint8_t *buf, size_t len)
+{
+    read_ctx *r = ctx;
+
+    return r->cb->on_file_data != NULL ? r->cb->on_file_data(r->cb_ctx, index, buf, len) : 0;
+}
+
+static int read_file_end(void *ctx, size_t index)
+{
+    read_ctx *r = ctx;
+
+    return r->cb->on_file_end != NULL ? r->cb->on_file_end(r->cb_ctx, index) : 0;
+}
+
+static const mlv_pay_callbacks read_callbacks = { read_metadata, read_file_data, read_file_end };
+
+static int read_chunk(void *ctx, const uint8_t *data, size_t len)
+{
+    read_ctx *r = ctx;
+
+    r->status = mlv_pay_open_feed(r->opener, data, len);
+    return r->status != MLV_ENV_OK || (r->record_only && r->record_seen);
+}
+
+mlv_env_status mlv_vault_read(const mlv_vault *v, const mlv_vdb_env *e, const mlv_pay_callbacks *cb, void *ctx,
+                              int record_only, uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    uint8_t key[MLV_ENV_FILE_KEY_BYTES];
+    read_ctx r = { .record_only = record_only, .cb = cb, .cb_ctx = ctx, .status = MLV_ENV_OK };
+    mlv_env_status st;
+
+    st = mlv_vault_file_key(v, e, key);
+    if (st == MLV_ENV_OK)
+        st = mlv_pay_open_new_file_key(&r.opener, key, &read_callbacks, &r);
+    sodium_memzero(key, sizeof key);
+    if (st == MLV_ENV_OK)
+        st = mlv_pay_open_feed(r.opener, e->header, e->header_len);
+    if (st == MLV_ENV_OK && mlv_vdb_env_payload(v->db, e->id, read_chunk, &r) != MLV_VDB_OK)
+        st = MLV_ENV_ERR_SYSTEM;
+    if (st == MLV_ENV_OK)
+        st = r.status;
+    if (st == MLV_ENV_OK && record_only && !r.record_seen)
+        st = MLV_ENV_ERR_TRUNCATED;
+    if (st == MLV_ENV_OK && !record_only) {
+        uint8_t ignored[MLV_RECEIPT_BYTES];
+        st = mlv_pay_open_finish(r.opener, receipt != NULL ? receipt : ignored);
+    }
+    mlv_pay_open_free(r.opener);
+    return st;
+}
+
+static int copy_record(void *ctx, const mlv_metadata *meta)
+{
+    return mlv_cli_meta_copy(meta, ctx);
+}
+
+mlv_env_status mlv_vault_record(const mlv_vault *v, const mlv_vdb_env *e, mlv_metadata *out)
+{
+    static const mlv_pay_callbacks cb = { copy_record, NULL, NULL };
+    mlv_env_status st;
+
+    memset(out, 0, sizeof *out);
+    st = mlv_vault_read(v, e, &cb, out, 1, NULL);
+    if (st != MLV_ENV_OK)
+        mlv_meta_clear(out);
+    return st;
+}
+
+int mlv_vault_arg(int c, const char *arg, mlv_vault_args *a)
+{
+    switch (c) {
+    case 'V': a->vault = arg; return 1;
+    case 'K': a->key = arg; return 1;
+    case 'P': a->pass_file = arg; return 1;
+    default: return 0;
+    }
+}
+
+int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock)
+{
+    const char *path = mlv_vault_path(a->vault);
+
+    memset(v, 0, sizeof *v);
+    if (path == NULL || mlv_vault_open(path, v) != 0)
+        return -1;
+    if (unlock && mlv_vault_unlock(v, a->key, a->pass_file) != 0) {
+        mlv_vault_close(v);
+        return -1;
+    }
+    return 0;
+}
+
+int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e)
+{
+    char *end = NULL;
+    long long id;
+    mlv_vdb_status rc;
+
+    errno = 0;
+    id = strtoll(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
+        mlv_cli_error("'%s' is not a testimony number; `malyava list` shows them", arg);
+        return -1;
+    }
+    rc = mlv_vdb_env_get(v->db, id, e);
+    if (rc == MLV_VDB_NOT_FOUND)
+        mlv_cli_error("the vault has no testimony %lld; `malyava list` shows them", id);
+    else if (rc != MLV_VDB_OK)
+        mlv_cli_error("cannot read testimony %lld: %s", id, mlv_vdb_reason(v->db));
+    return rc == MLV_VDB_OK ? 0 : -1;
+}

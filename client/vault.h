@@ -1,0 +1,101 @@
+/*
+ * The editors' vault, above db.h: who may open it and how what it holds is
+ * sealed (docs/FORMAT.md §6).
+ *
+ * A vault has one random vault key. It is sealed to every registered
+ * editor key, so any one editor's passphrase opens the vault; every
+ * editor secret key is in turn kept under the vault key, so one unlock
+ * gives all keys, retired ones included, and an envelope sealed to any of
+ * them opens. Sub-keys of the vault key seal triage events (status, tags,
+ * notes, assignments) and each envelope's file key, which import keeps so
+ * that listing and searching decrypt with a fast symmetric key instead of
+ * an X25519 operation per envelope. Nothing is stored in clear but ids,
+ * sizes, days, receipts and the sealed envelopes themselves.
+ */
+#ifndef MALYAVA_CLIENT_VAULT_H
+#define MALYAVA_CLIENT_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <malyava/payload.h>
+
+#include "db.h"
+
+typedef struct mlv_vault {
+    mlv_vdb *db;
+    uint8_t *vault_key;      /* sodium_malloc'd; NULL until unlocked */
+    mlv_vdb_key *rows;       /* every registered key, oldest first */
+    size_t nrows;
+    mlv_box_keypair **keys;  /* their secrets after unlocking, same order */
+    const char *editor;      /* name of the key that unlocked: signs triage events */
+} mlv_vault;
+
+/* Where the vault is: --vault, else $MALYAVA_VAULT; NULL (and a message) if neither. */
+const char *mlv_vault_path(const char *option);
+
+/* Opens and checks the vault; prints the problem and returns -1. */
+int mlv_vault_open(const char *path, mlv_vault *v);
+void mlv_vault_close(mlv_vault *v);
+
+/*
+ * Asks for the passphrase of key `name` (NULL: the oldest key in use) and
+ * opens the vault key and every editor key. Prints the problem and
+ * returns -1: wrong passphrase, no such key, damaged vault.
+ */
+int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file);
+
+/* Registers an editor key file under `name`. The first key creates the
+ * vault key; later ones need the vault unlocked. */
+int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file);
+
+/* What a sub-key of the vault key seals. */
+typedef enum mlv_vault_purpose {
+    MLV_VAULT_EVENTS = 1,
+    MLV_VAULT_EDITOR_SECRETS = 2,
+    MLV_VAULT_FILE_KEYS = 3
+} mlv_vault_purpose;
+
+/* nonce ‖ secretbox under the purpose's sub-key; *out malloc'd. */
+int mlv_vault_seal(const mlv_vault *v, mlv_vault_purpose purpose, const uint8_t *plain, size_t len, uint8_t **out,
+                   size_t *out_len);
+/* The reverse into `plain` of at least box_len - 40 bytes; *len set. */
+int mlv_vault_unseal(const mlv_vault *v, mlv_vault_purpose purpose, const uint8_t *box, size_t box_len,
+                     uint8_t *plain, size_t *len);
+
+/* An envelope's file key: from its sealed copy, or else by opening the
+ * header with the editor keys. MLV_ENV_ERR_NOT_FOR_ME when no key fits. */
+mlv_env_status mlv_vault_file_key(const mlv_vault *v, const mlv_vdb_env *e, uint8_t key[MLV_ENV_FILE_KEY_BYTES]);
+
+/*
+ * Streams an envelope through a payload opener with `cb`. With
+ * `record_only`, stops once the metadata record arrived (list, search):
+ * what was read is authenticated chunk by chunk; the rest is not read.
+ */
+mlv_env_status mlv_vault_read(const mlv_vault *v, const mlv_vdb_env *e, const mlv_pay_callbacks *cb, void *ctx,
+                              int record_only, uint8_t receipt[MLV_RECEIPT_BYTES]);
+
+/* The metadata record of envelope `e` (deep copy into *out). */
+mlv_env_status mlv_vault_record(const mlv_vault *v, const mlv_vdb_env *e, mlv_metadata *out);
+
+
+/* ---- what every vault command takes ---- */
+
+typedef struct mlv_vault_args {
+    const char *vault;     /* --vault, else $MALYAVA_VAULT */
+    const char *key;       /* --key NAME: whose passphrase unlocks */
+    const char *pass_file; /* --passphrase-file */
+} mlv_vault_args;
+
+#define MLV_VAULT_LONG_OPTIONS                                                              \
+    { "vault", required_argument, NULL, 'V' }, { "key", required_argument, NULL, 'K' },     \
+        { "passphrase-file", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' }
+
+/* Takes -V/-K/-P; 1 if `c` was one of them. */
+int mlv_vault_arg(int c, const char *arg, mlv_vault_args *a);
+/* Opens the vault of `a` and, with `unlock`, unlocks it; -1 after a message. */
+int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock);
+/* The envelope named by a command-line ID; -1 after a message. */
+int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e);
+
+#endif
