@@ -557,6 +557,7 @@ static void test_video(void)
         /* A cut in the media data is found by seeking and by reading. */
         CHECK_EQ_INT(imgio_run(in.data, in.len - 1000, (imgio_input)how, NULL, &r), MLV_IMG_MALFORMED);
     }
+    imgb_free(&out);
     CHECK_EQ_INT(imgio_run(in.data, in.len, IMGIO_MEMFD, NULL, &r), MLV_IMG_OK);
     mlv_img_describe(&r, text, sizeof text);
     CHECK(strcmp(text, "location, date and time, camera make and model, video metadata present, not removed") == 0);
