@@ -437,27 +437,21 @@ static void make_keys(void)
 static void make_images(void)
 {
     static const uint8_t jfif_thumb[20] = {'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 2, 1, 9, 9, 9, 8, 8, 8};
+    static const char *const samples[] = {"jpeg-exif-le", "jpeg-exif-be", "png-meta-le",
+                                          "png-meta-be",  "mp4-meta",     "mp4-clean"};
     imgb b = {0}, tiff = {0};
     imgb_exif_layout l;
 
-    imgb_sample_jpeg(&b, NULL, 0);
-    put("imagemeta", "jpeg-exif-le", b.data, b.len);
-    imgb_free(&b);
-    imgb_sample_jpeg(&b, NULL, 1);
-    put("imagemeta", "jpeg-exif-be", b.data, b.len);
-    imgb_free(&b);
-    imgb_sample_png(&b, NULL, 0);
-    put("imagemeta", "png-meta-le", b.data, b.len);
-    imgb_free(&b);
-    imgb_sample_png(&b, NULL, 1);
-    put("imagemeta", "png-meta-be", b.data, b.len);
-    imgb_free(&b);
-    imgb_sample_mp4(&b, 64, 0);
-    put("imagemeta", "mp4-meta", b.data, b.len);
-    imgb_free(&b);
-    imgb_sample_mp4(&b, 64, 1);
-    put("imagemeta", "mp4-clean", b.data, b.len);
-    imgb_free(&b);
+    for (unsigned i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        if (i < 2)
+            imgb_sample_jpeg(&b, NULL, (int)(i & 1u));
+        else if (i < 4)
+            imgb_sample_png(&b, NULL, (int)(i & 1u));
+        else
+            imgb_sample_mp4(&b, 64, (int)(i & 1u));
+        put("imagemeta", samples[i], b.data, b.len);
+        imgb_free(&b);
+    }
 
     imgb_put(&b, "\xff\xd8", 2);
     imgb_jpeg_segment(&b, 0xe0, jfif_thumb, sizeof jfif_thumb);
