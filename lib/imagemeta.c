@@ -218,7 +218,8 @@ static mlv_img_status img_skip(img_ctx *c, uint64_t n, const char *truncated)
         img_take(c, (size_t)n);
         return MLV_IMG_OK;
     }
-    if (!c->seekable)
+    /* A file that grew since it was measured is read through instead. */
+    if (!c->seekable || c->offset > c->size)
         return img_pass(c, n, NULL, truncated);
     if (n > c->size - c->offset) {
         /* Where reading through would have stopped: the end of the file. */
@@ -441,8 +442,8 @@ static jpeg_action jpeg_app_action(uint32_t *flags, uint8_t m, const uint8_t *p,
         *flags |= JPEG_ID(p, n, "JFXX") ? MLV_IMG_F_THUMBNAIL : MLV_IMG_F_OTHER;
         return JPEG_DROP;
     case 0xe1:
-        if (JPEG_ID(p, n, "Exif") && n >= 6u)
-            *flags |= MLV_IMG_F_EXIF | tiff_flags(p + 6, n - 6u);
+        if (JPEG_ID(p, n, "Exif"))
+            *flags |= MLV_IMG_F_EXIF | (n >= 6u ? tiff_flags(p + 6, n - 6u) : MLV_IMG_F_EXIF_UNREADABLE);
         else if (JPEG_ID(p, n, "http://ns.adobe.com/xap/1.0/") || JPEG_ID(p, n, "http://ns.adobe.com/xmp/extension/"))
             *flags |= MLV_IMG_F_XMP;
         else
