@@ -12,5 +12,19 @@ int mlv_cmd_submit(int argc, char **argv);
 int mlv_cmd_init(int argc, char **argv);
 int mlv_cmd_key(int argc, char **argv);
 int mlv_cmd_import(int argc, char **argv);
+int mlv_cmd_list(int argc, char **argv);
+int mlv_cmd_search(int argc, char **argv);
+int mlv_cmd_show(int argc, char **argv);
+int mlv_cmd_history(int argc, char **argv);
+int mlv_cmd_report(int argc, char **argv);
+int mlv_cmd_status(int argc, char **argv);
+int mlv_cmd_tag(int argc, char **argv);
+int mlv_cmd_note(int argc, char **argv);
+int mlv_cmd_assign(int argc, char **argv);
+int mlv_cmd_extract(int argc, char **argv);
+int mlv_cmd_reply(int argc, char **argv);
+int mlv_cmd_export_replies(int argc, char **argv);
+int mlv_cmd_rewrap(int argc, char **argv);
+int mlv_cmd_replies(int argc, char **argv);
 
 #endif

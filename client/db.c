@@ -522,6 +522,16 @@ mlv_vdb_status mlv_vdb_env_get(mlv_vdb *db, int64_t id, mlv_vdb_env *out)
     return rc;
 }
 
+int64_t mlv_vdb_env_max_id(mlv_vdb *db)
+{
+    int ok;
+    int64_t id = pragma_int(db->h, "SELECT COALESCE(MAX(id), 0) FROM envelopes", &ok);
+
+    if (!ok)
+        fail(db, "reading envelopes");
+    return ok ? id : -1;
+}
+
 mlv_vdb_status mlv_vdb_env_each(mlv_vdb *db, int (*fn)(void *ctx, const mlv_vdb_env *e), void *ctx)
 {
     sqlite3_stmt *st = prepare(db, "SELECT " ENV_COLUMNS " FROM envelopes ORDER BY id");

@@ -90,6 +90,8 @@ mlv_vdb_status mlv_vdb_env_chunk(mlv_vdb *db, int64_t id, int64_t seq, const uin
 mlv_vdb_status mlv_vdb_env_receipt(mlv_vdb *db, const char *upload_id, char receipt[MLV_RECEIPT_STR_BYTES],
                                    int *openable);
 mlv_vdb_status mlv_vdb_env_get(mlv_vdb *db, int64_t id, mlv_vdb_env *out);
+/* The highest envelope id (0 when empty), or -1 on failure. */
+int64_t mlv_vdb_env_max_id(mlv_vdb *db);
 /* Every envelope in id order; `fn` returns nonzero to stop (passed back). */
 mlv_vdb_status mlv_vdb_env_each(mlv_vdb *db, int (*fn)(void *ctx, const mlv_vdb_env *e), void *ctx);
 mlv_vdb_status mlv_vdb_env_update_keys(mlv_vdb *db, int64_t id, const uint8_t *header, size_t header_len,

@@ -23,10 +23,12 @@
 #include <sodium.h>
 
 #include <malyava/fileio.h>
+#include <malyava/keyfile.h>
 #include <malyava/limits.h>
 #include <malyava/manifest.h>
 
 #include "cli.h"
+#include "codefile.h"
 #include "commands.h"
 #include "seal.h"
 #include "tus.h"
@@ -39,6 +41,7 @@ typedef struct submit_args {
     const char *message_file;
     const char *keep_path;
     const char *state_path;
+    const char *codename_path; /* --codename-file: the source's way back for replies */
     int resume; /* state_path exists: continue its upload */
     mlv_tus_options tus;
     mlv_seal_request req;
@@ -90,7 +93,7 @@ static void submit_usage(FILE *out)
             "usage: malyava submit URL --org-key ORG.pub [--proxy socks5h://HOST:PORT]\n"
             "                      [--message TEXT | --message-file F] [--field NAME=VALUE]...\n"
             "                      [--chunk-size BYTES] [--retries N] [--keep-envelope PATH]\n"
-            "                      [--state FILE] FILE...\n");
+            "                      [--state FILE] [--codename-file F] FILE...\n");
 }
 
 /* A decimal number up to `max`, followed by K or M (binary units) when
@@ -129,6 +132,7 @@ static int parse_args(int argc, char **argv, submit_args *a)
         { "field", required_argument, NULL, 'F' },      { "chunk-size", required_argument, NULL, 'c' },
         { "retries", required_argument, NULL, 'r' },    { "keep-envelope", required_argument, NULL, 'K' },
         { "state", required_argument, NULL, 's' },     { "help", no_argument, NULL, 'h' },
+        { "codename-file", required_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
     uint64_t v;
@@ -146,6 +150,7 @@ static int parse_args(int argc, char **argv, submit_args *a)
         case 'f': a->message_file = optarg; break;
         case 'K': a->keep_path = optarg; break;
         case 's': a->state_path = optarg; break;
+        case 'C': a->codename_path = optarg; break;
         case 'F':
             if (a->req.nfields == MLV_MAX_FIELDS) {
                 mlv_cli_error("at most %u --field options", MLV_MAX_FIELDS);
@@ -440,9 +445,19 @@ static int run(submit_args *a)
     created_ctx ctx = { a->state_path, &s };
     char *message_buf = NULL;
     size_t message_len = 0;
+    mlv_box_keypair *reply = NULL;
+    uint8_t token[MLV_CODENAME_TOKEN_BYTES];
     int fd = -1, rc = 1, sealed = 0, saved = 0, finished = 0;
 
     memset(&s, 0, sizeof s);
+    /* With a codename the source can come back for replies: its reply key
+     * goes into the sealed record, and is registered once delivered. */
+    if (a->codename_path != NULL) {
+        if ((reply = mlv_key_box_new()) == NULL || mlv_codefile_load(a->codename_path, !a->resume, reply, token) != 0)
+            goto out;
+        a->req.has_reply_key = 1;
+        memcpy(a->req.reply_key, reply->pk, sizeof a->req.reply_key);
+    }
     catch_signals();
     if (a->resume) {
         if (state_read(a->state_path, &s) != 0)
@@ -511,8 +526,18 @@ static int run(submit_args *a)
     }
     fprintf(stderr, "malyava: delivered %llu bytes; the drop-box's receipt matches the envelope sealed here\n",
             (unsigned long long)s.length);
+    if (reply != NULL && mlv_codefile_register(client, reply, token) != 0) {
+        mlv_cli_error("delivered, but not yet registered for replies; `malyava replies %s --codename-file %s` "
+                      "registers and reads them", a->url, a->codename_path);
+        goto out;
+    }
+    if (reply != NULL)
+        fprintf(stderr, "malyava: come back for replies with: malyava replies %s --codename-file %s\n", a->url,
+                a->codename_path);
     rc = 0;
 out:
+    mlv_key_box_free(reply);
+    sodium_memzero(token, sizeof token);
     if (fd >= 0)
         close(fd);
     mlv_tus_free(client);

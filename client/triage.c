@@ -156,9 +156,19 @@ void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
             }
         }
         break;
-    case MLV_TRIAGE_NOTE:
+    case MLV_TRIAGE_NOTE: {
+        size_t have = s->text != NULL ? strlen(s->text) : 0, add = strlen(ev->value);
+        char *grown = realloc(s->text, have + add + 2u);
+
+        if (grown != NULL) {
+            memcpy(grown + have, ev->value, add);
+            grown[have + add] = '\n';
+            grown[have + add + 1] = '\0';
+            s->text = grown;
+        }
         s->notes++;
         break;
+    }
     case MLV_TRIAGE_REPLY:
         s->replies++;
         break;
@@ -167,6 +177,9 @@ void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
 
 void mlv_triage_state_clear(mlv_triage_state *s)
 {
+    if (s->text != NULL)
+        sodium_memzero(s->text, strlen(s->text));
+    free(s->text);
     free(s->assignee);
     for (size_t i = 0; i < s->ntags; i++)
         free(s->tags[i]);

@@ -38,6 +38,7 @@ typedef struct mlv_triage_state {
     char *tags[MLV_TRIAGE_MAX_TAGS];
     size_t ntags;
     size_t notes;
+    char *text;         /* the notes, one per line, for search */
     size_t replies;
 } mlv_triage_state;
 

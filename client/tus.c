@@ -36,6 +36,9 @@ struct mlv_tus_client {
     uint64_t total;
     uint64_t last_draw_ms;
     int line_open;
+    /* the body of the next POST (mlv_tus_post), else an empty one */
+    const char *post_body;
+    size_t post_len;
 };
 
 /* The bytes a PATCH sends. */
@@ -305,8 +308,8 @@ static CURLcode perform(mlv_tus_client *c, method m, const char *url, const char
         break;
     case M_POST:
         curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->post_body != NULL ? c->post_body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(c->post_body != NULL ? c->post_len : 0u));
         break;
     case M_PATCH:
         curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
@@ -465,6 +468,54 @@ int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, siz
     r.body = NULL;
     rc = 0;
 out:
+    free(r.body);
+    free(url);
+    return rc;
+}
+
+int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
+                 char **out, size_t *out_len)
+{
+    static const char *const octets[] = { "Content-Type: text/plain", NULL };
+    mlv_tus_reply r;
+    char what[64];
+    char *url = url_of(c, path, NULL);
+    CURLcode cc;
+    int rc = -1;
+
+    *out = NULL;
+    *out_len = 0;
+    memset(&r, 0, sizeof r);
+    r.body_max = max;
+    r.body = malloc(max + 1u);
+    if (url == NULL || r.body == NULL) {
+        mlv_cli_error("out of memory");
+        goto out;
+    }
+    snprintf(what, sizeof what, "posting to %s", path);
+    c->failures = 0;
+    c->post_body = body;
+    c->post_len = len;
+    for (;;) {
+        cc = perform(c, M_POST, url, octets, NULL, &r);
+        if (r.body_over) {
+            mlv_cli_error("%s: the answer is larger than %zu bytes; check the URL", what, max);
+            goto out;
+        }
+        if (cc == CURLE_OK && !status_transient(r.status))
+            break;
+        if (judge(c, what, cc, &r, NULL) != STEP_AGAIN)
+            goto out;
+    }
+    r.body[r.body_len] = '\0';
+    *status = r.status;
+    *out = (char *)r.body;
+    *out_len = r.body_len;
+    r.body = NULL;
+    rc = 0;
+out:
+    c->post_body = NULL;
+    c->post_len = 0;
     free(r.body);
     free(url);
     return rc;

@@ -57,6 +57,15 @@ int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, siz
 /* Called once the server has created an upload, before any byte of it is
  * sent, so the caller can record the id for a later run. Returns 0, or -1
  * to abandon the upload. */
+/*
+ * POSTs a small `body` to `path` (the replies routes), retrying what a
+ * retry can fix like the upload does. 0 with the final *status and the
+ * answer (at most `max` bytes, NUL-terminated, malloc'd), or -1 after a
+ * message.
+ */
+int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
+                 char **out, size_t *out_len);
+
 typedef int (*mlv_tus_created_fn)(void *ctx, const char id[MLV_TUS_ID_BYTES]);
 
 /*

@@ -364,4 +364,7 @@
 #define MLV_IMG_MAX_VIDEO_BOXES 100000u
 #define MLV_IMG_MAX_BOX_DEPTH 8u
 
+/* The text of one reply from editors to a source. */
+#define MLV_REPLY_MAX_TEXT_BYTES (64u * 1024u)
+
 #endif
