@@ -27,6 +27,7 @@ static const mlv_route routes[] = {
     { "/replies", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_replies, NULL },
     { "/nojs", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_nojs, NULL },
     { "/nojs", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_nojs, NULL },
+    { "/nojs", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_nojs_post, mlv_route_nojs_done },
     { "/static/", TAIL, MHD_HTTP_METHOD_GET, 0, mlv_route_static, NULL },
     { "/static/", TAIL, MHD_HTTP_METHOD_HEAD, 0, mlv_route_static, NULL },
     { "/i18n/", TAIL, MHD_HTTP_METHOD_GET, 0, mlv_route_i18n, NULL },

@@ -104,6 +104,8 @@ enum MHD_Result mlv_route_page_index(mlv_http_req *r, const char *data, size_t *
 enum MHD_Result mlv_route_page_submit(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_page_replies(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_page_nojs(mlv_http_req *r, const char *data, size_t *data_size);
+enum MHD_Result mlv_route_nojs_post(mlv_http_req *r, const char *data, size_t *data_size);
+void mlv_route_nojs_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
 enum MHD_Result mlv_route_static(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_i18n(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_manifest(mlv_http_req *r, const char *data, size_t *data_size);

@@ -10,4 +10,8 @@
 enum MHD_Result mlv_pages_send(mlv_http_req *r, unsigned status, const char *template_name, const char *receipt,
                                const char *error);
 
+/* The error page: the text of `key` in the request's language, else
+ * `fallback` (English, naming the problem and what to do). */
+enum MHD_Result mlv_pages_send_error(mlv_http_req *r, unsigned status, const char *key, const char *fallback);
+
 #endif

@@ -45,6 +45,13 @@ enum MHD_Result mlv_pages_send(mlv_http_req *r, unsigned status, const char *tem
                                        MHD_HTTP_HEADER_CONTENT_LANGUAGE, mlv_i18n_code(r->srv->i18n, lang), NULL));
 }
 
+enum MHD_Result mlv_pages_send_error(mlv_http_req *r, unsigned status, const char *key, const char *fallback)
+{
+    const char *text = mlv_i18n_text(r->srv->i18n, request_lang(r), key, strlen(key));
+
+    return mlv_pages_send(r, status, "error.html", NULL, text != NULL ? text : fallback);
+}
+
 static enum MHD_Result page(mlv_http_req *r, const char *name)
 {
     return mlv_pages_send(r, MHD_HTTP_OK, name, NULL, NULL);

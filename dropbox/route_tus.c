@@ -673,8 +673,15 @@ static enum MHD_Result patch_end(mlv_http_req *r, tus_patch *p)
         mlv_log_msg("cannot store a finished upload: %s", strerror(errno));
         return send_internal(r);
     }
-    if (mlv_db_upload_finish(r->srv->db, r->id, receipt, day) != MLV_DB_OK)
+    if (mlv_db_upload_finish(r->srv->db, r->id, receipt, day) != MLV_DB_OK) {
+        /* The row still says "upload" (a locked or full database): the
+         * file goes back where that row points, so HEAD and a resumed
+         * PATCH find it, as start-up recovery does after a crash. */
+        if (mlv_store_demote(&r->srv->store, r->id) != 0)
+            mlv_log_msg("cannot move an unrecorded envelope back to uploads/ (%s); it moves at the next start",
+                        strerror(errno));
         return send_internal(r);
+    }
     mlv_env_receipt_to_string(receipt_str, receipt);
     return send_offset(r, p->length, receipt_str);
 }

@@ -1,14 +1,33 @@
 /* See server.h. */
 #include "server.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "log.h"
 #include "render.h"
+
+/* jansson's memory is wiped before it is freed: the no-JavaScript form
+ * passes the source's text through it on the way into the envelope. */
+static void *json_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void json_release(void *p)
+{
+    if (p != NULL)
+        sodium_memzero(p, malloc_usable_size(p));
+    free(p);
+}
 
 /* What the pages show of the organisation key: its fingerprint, and the
  * base64 line of org.pub (the last line of its canonical form). */
@@ -40,6 +59,7 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     char path[PATH_MAX];
 
     memset(s, 0, sizeof *s);
+    json_set_alloc_funcs(json_alloc, json_release);
     s->store.dir_fd = s->store.uploads_fd = s->store.envelopes_fd = -1;
     s->data_dir = data_dir;
     s->cfg = *cfg;
@@ -120,6 +140,29 @@ void mlv_srv_release(mlv_srv *s, const char *id)
         }
     }
     pthread_mutex_unlock(&s->busy_lock);
+}
+
+mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u)
+{
+    mlv_db_quota q;
+    uint64_t free_bytes;
+
+    if (mlv_store_free_bytes(&s->store, &free_bytes) != 0) {
+        mlv_log_msg("cannot query free space of the data directory: %s", strerror(errno));
+        return MLV_DB_ERROR;
+    }
+    q.max_pending = s->cfg.max_pending_uploads;
+    q.max_disk_bytes = s->cfg.max_disk_bytes;
+    q.usable_bytes = free_bytes > s->cfg.min_free_bytes ? free_bytes - s->cfg.min_free_bytes : 0;
+    mlv_store_id_new(u->id);
+    u->offset = 0;
+    u->expires_hour = mlv_srv_upload_expiry(s);
+    return mlv_db_upload_create(s->db, u, &q);
+}
+
+int64_t mlv_srv_upload_expiry(const mlv_srv *s)
+{
+    return mlv_srv_hour_ceil((int64_t)time(NULL) + (int64_t)s->cfg.upload_expiry_hours * 3600);
 }
 
 int64_t mlv_srv_hour_ceil(int64_t unix_seconds)

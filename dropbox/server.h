@@ -54,9 +54,20 @@ void mlv_srv_close(mlv_srv *s);
 int mlv_srv_claim(mlv_srv *s, const char *id);
 void mlv_srv_release(mlv_srv *s, const char *id);
 
+/*
+ * Records a new pending upload of u->length bytes if the pending count,
+ * the disk quota and the free space allow it: fills u's id, offset and
+ * expiry. MLV_DB_OK, MLV_DB_FULL_COUNT, MLV_DB_FULL_DISK, or MLV_DB_ERROR
+ * (logged). Both ways in (tus and the no-JavaScript form) go through it.
+ */
+mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u);
+
 /* Removes pending uploads whose expiry hour has passed (skipping claimed
  * ones); returns how many. */
 size_t mlv_srv_sweep(mlv_srv *s, int64_t now);
+
+/* The expiry hour of an upload that progresses now. */
+int64_t mlv_srv_upload_expiry(const mlv_srv *s);
 
 /* Whole hours since the epoch, rounded up: the only precision at which
  * the server keeps a time of its own. */

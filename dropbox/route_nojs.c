@@ -1,0 +1,459 @@
+/*
+ * POST /nojs: the plain form for sources without JavaScript. The server
+ * does what the page's script would: builds the metadata record, seals it
+ * with the files to the current manifest's editor keys (flag
+ * server-sealed, so editors know the server saw the plaintext) and stores
+ * the envelope exactly as a finished tus upload. The body is read into
+ * guarded memory (sodium_malloc) and wiped when the request ends; only
+ * ciphertext reaches the disk. The honeypot field `website`, which people
+ * never see, makes the server answer as if it had stored the submission
+ * and store nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include <malyava/fileio.h>
+#include <malyava/limits.h>
+#include <malyava/manifest.h>
+#include <malyava/payload.h>
+
+#include "http.h"
+#include "log.h"
+#include "multipart.h"
+#include "pages.h"
+#include "tus_parse.h"
+
+/* The form's fields, in the record under the same names (docs/FORMAT.md). */
+static const char *const form_fields[] = { "place", "date", "category", "affected", "contact" };
+#define NFORM_FIELDS (sizeof form_fields / sizeof form_fields[0])
+
+typedef struct nojs_req {
+    int slot;                /* holds one of MLV_SRV_NOJS_MAX_CONCURRENT */
+    char boundary[MLV_MP_BOUNDARY_MAX + 1u];
+    uint8_t *body;           /* sodium_malloc'd: the plaintext form */
+    size_t len, got;
+} nojs_req;
+
+/* What is built from the form, all in guarded memory. */
+typedef struct nojs_build {
+    mlv_mp_part parts[MLV_SRV_NOJS_MAX_PARTS];
+    size_t nparts;
+    mlv_field fields[NFORM_FIELDS];
+    mlv_file_info files[MLV_SRV_NOJS_MAX_FILES];
+    const mlv_mp_part *file_parts[MLV_SRV_NOJS_MAX_FILES];
+    mlv_metadata meta;
+    int honeypot;
+    char *arena; /* NUL-terminated copies of texts and names */
+    size_t arena_used, arena_size;
+} nojs_build;
+
+/* Why a form is refused: status, the i18n key of the error page, and the
+ * English text when the language files lack it. */
+typedef struct refusal {
+    unsigned status;
+    const char *key;
+    const char *text;
+} refusal;
+
+static const refusal refuse_malformed = { MHD_HTTP_BAD_REQUEST, "nojs_err_malformed",
+    "The form arrived damaged or incomplete, so nothing was stored. Go back and send it again." };
+static const refusal refuse_too_large = { MHD_HTTP_CONTENT_TOO_LARGE, "nojs_err_too_large",
+    "This is more than the plain form takes (16 MB in all, 8 files), so nothing was stored. Send less, or use "
+    "the page with JavaScript, which takes large files." };
+static const refusal refuse_empty = { MHD_HTTP_BAD_REQUEST, "nojs_err_empty",
+    "There was nothing to send: write something or attach a file, then send again." };
+static const refusal refuse_busy = { MHD_HTTP_SERVICE_UNAVAILABLE, "nojs_err_busy",
+    "The drop-box is busy right now and stored nothing. Wait a minute and send the form again." };
+static const refusal refuse_closed = { MHD_HTTP_SERVICE_UNAVAILABLE, "nojs_err_closed",
+    "The drop-box cannot accept submissions at the moment and stored nothing. Try again later." };
+static const refusal refuse_internal = { MHD_HTTP_INTERNAL_SERVER_ERROR, "nojs_err_busy",
+    "The drop-box could not store this and stored nothing. Wait a minute and send the form again." };
+
+static enum MHD_Result send_refusal(mlv_http_req *r, const refusal *why)
+{
+    return mlv_pages_send_error(r, why->status, why->key, why->text);
+}
+
+static int64_t today(void)
+{
+    return mlv_day_from_time((int64_t)time(NULL));
+}
+
+/* ---- from form to record ------------------------------------------------ */
+
+/* A NUL-terminated copy in the arena; line breaks as the source typed
+ * them (browsers send a textarea's as CRLF) when `text`. */
+static char *arena_copy(nojs_build *b, const uint8_t *p, size_t len, int text)
+{
+    char *out = b->arena + b->arena_used, *w = out;
+
+    if (b->arena_size - b->arena_used < len + 1u)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (text && p[i] == '\r' && i + 1u < len && p[i + 1u] == '\n')
+            continue;
+        *w++ = (char)p[i];
+    }
+    *w++ = '\0';
+    b->arena_used += (size_t)(w - out);
+    return out;
+}
+
+/* Text for the record: UTF-8 (jansson's check) without NUL. */
+static int text_ok(mlv_mp_span s)
+{
+    json_t *j;
+
+    if (memchr(s.p, '\0', s.len) != NULL)
+        return 0;
+    j = json_stringn((const char *)s.p, s.len);
+    json_decref(j);
+    return j != NULL;
+}
+
+/* A part's Content-Type, if it is a plain "type/subtype" of token characters. */
+static int type_ok(mlv_mp_span t)
+{
+    static const char tchar[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~";
+    const uint8_t *slash;
+    size_t i;
+
+    if (t.p == NULL || t.len == 0 || t.len > MLV_MAX_MEDIA_TYPE_BYTES)
+        return 0;
+    slash = memchr(t.p, '/', t.len);
+    if (slash == NULL || slash == t.p || slash == t.p + t.len - 1)
+        return 0;
+    for (i = 0; i < t.len; i++) {
+        if (t.p + i != slash && (t.p[i] == '\0' || strchr(tchar, t.p[i]) == NULL))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * The file's name as the record keeps it: the last component of what the
+ * browser sent (old browsers send a whole Windows path), or "file-N" when
+ * that is not an acceptable name. It only ever travels inside the
+ * envelope; the server never makes a path of it.
+ */
+static char *file_name(nojs_build *b, mlv_mp_span name, size_t index)
+{
+    char fallback[32];
+    size_t start = 0;
+
+    for (size_t i = 0; i < name.len; i++) {
+        if (name.p[i] == '/' || name.p[i] == '\\')
+            start = i + 1u;
+    }
+    if (mlv_meta_name_ok((const char *)name.p + start, name.len - start) == 0)
+        return arena_copy(b, name.p + start, name.len - start, 0);
+    snprintf(fallback, sizeof fallback, "file-%zu", index + 1u);
+    return arena_copy(b, (const uint8_t *)fallback, strlen(fallback), 0);
+}
+
+static const refusal *take_text(nojs_build *b, const mlv_mp_part *p, char **slot)
+{
+    if (*slot != NULL)
+        return &refuse_malformed; /* the same field twice */
+    if (p->data.len > MLV_MAX_FIELD_VALUE_BYTES && slot != &b->meta.message)
+        return &refuse_too_large;
+    if (p->data.len > MLV_MAX_METADATA_BYTES / 2u)
+        return &refuse_too_large;
+    if (!text_ok(p->data))
+        return &refuse_malformed;
+    *slot = arena_copy(b, p->data.p, p->data.len, 1);
+    return *slot != NULL ? NULL : &refuse_internal;
+}
+
+static const refusal *take_file(nojs_build *b, const mlv_mp_part *p)
+{
+    mlv_file_info *f;
+
+    /* A file input left empty still sends a part, with no name and no bytes. */
+    if ((p->filename.p == NULL || p->filename.len == 0) && p->data.len == 0)
+        return NULL;
+    if (b->meta.nfiles == MLV_SRV_NOJS_MAX_FILES)
+        return &refuse_too_large;
+    f = &b->files[b->meta.nfiles];
+    f->name = file_name(b, p->filename, b->meta.nfiles);
+    f->media_type = type_ok(p->type) ? arena_copy(b, p->type.p, p->type.len, 0) : NULL;
+    if (f->name == NULL || (type_ok(p->type) && f->media_type == NULL))
+        return &refuse_internal;
+    f->length = p->data.len;
+    crypto_generichash(f->digest, sizeof f->digest, p->data.p, p->data.len, NULL, 0);
+    f->meta = MLV_FILE_META_NONE;
+    b->file_parts[b->meta.nfiles++] = p;
+    return NULL;
+}
+
+/* Reads the parts into the record; NULL when it can be sealed. */
+static const refusal *build_record(nojs_build *b)
+{
+    char *values[NFORM_FIELDS] = { NULL };
+
+    b->meta.fields = b->fields;
+    b->meta.files = b->files;
+    for (size_t i = 0; i < b->nparts; i++) {
+        const mlv_mp_part *p = &b->parts[i];
+        const refusal *why = NULL;
+
+        if (mlv_mp_is(p->name, "website")) {
+            b->honeypot |= p->data.len > 0;
+        } else if (mlv_mp_is(p->name, "message")) {
+            if (p->data.len > 0 || b->meta.message != NULL)
+                why = take_text(b, p, &b->meta.message);
+        } else if (mlv_mp_is(p->name, "file")) {
+            why = take_file(b, p);
+        } else {
+            for (size_t k = 0; k < NFORM_FIELDS; k++) {
+                if (mlv_mp_is(p->name, form_fields[k]) && (p->data.len > 0 || values[k] != NULL))
+                    why = take_text(b, p, &values[k]);
+            }
+        }
+        /* Other names (a submit button's) are not part of the record. */
+        if (why != NULL)
+            return why;
+    }
+    for (size_t k = 0; k < NFORM_FIELDS; k++) {
+        if (values[k] != NULL) {
+            b->fields[b->meta.nfields].name = (char *)(uintptr_t)form_fields[k];
+            b->fields[b->meta.nfields++].value = values[k];
+        }
+    }
+    if (!b->honeypot && b->meta.message == NULL && b->meta.nfields == 0 && b->meta.nfiles == 0)
+        return &refuse_empty;
+    return NULL;
+}
+
+/* ---- sealing and storing ------------------------------------------------ */
+
+typedef struct out_buf {
+    uint8_t *p;
+    size_t len, cap;
+} out_buf;
+
+static int out_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    out_buf *o = ctx;
+
+    if (o->cap - o->len < len) {
+        size_t cap = o->cap == 0 ? 64u * 1024u : o->cap;
+        uint8_t *p;
+
+        while (cap - o->len < len)
+            cap *= 2u;
+        p = realloc(o->p, cap);
+        if (p == NULL)
+            return -1;
+        o->p = p;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, buf, len);
+    o->len += len;
+    return 0;
+}
+
+/* Seals the record and files to the manifest's keys; the envelope is
+ * ciphertext, so ordinary memory holds it. */
+static const refusal *seal(mlv_srv *s, const nojs_build *b, out_buf *env, uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    mlv_box_public keys[MLV_MAX_MANIFEST_KEYS];
+    mlv_pay_sealer *ps = NULL;
+    mlv_env_status st;
+    size_t n;
+
+    if (mlv_trust_recipients(s->trust, today(), keys, &n) != MLV_TRUST_OK || n == 0)
+        return &refuse_closed;
+    st = mlv_pay_seal_new(&ps, keys, n, MLV_ENV_FLAG_SERVER_SEALED, &b->meta, out_write, env);
+    for (size_t i = 0; st == MLV_ENV_OK && i < b->meta.nfiles; i++)
+        st = mlv_pay_seal_data(ps, b->file_parts[i]->data.p, b->file_parts[i]->data.len);
+    if (st == MLV_ENV_OK)
+        st = mlv_pay_seal_finish(ps, receipt);
+    mlv_pay_seal_free(ps);
+    if (st == MLV_ENV_OK)
+        return NULL;
+    if (st == MLV_ENV_ERR_MALFORMED)
+        return &refuse_malformed;
+    if (st == MLV_ENV_ERR_LIMIT)
+        return &refuse_too_large;
+    mlv_log_msg("sealing a plain-form submission failed: %s", mlv_env_strerror(st));
+    return &refuse_internal;
+}
+
+/* The envelope becomes a received submission through the same steps as
+ * a finished tus upload: reservation, file, fsync and rename, row. */
+static const refusal *store(mlv_srv *s, const out_buf *env, const uint8_t sealed[MLV_RECEIPT_BYTES])
+{
+    uint8_t receipt[MLV_RECEIPT_BYTES];
+    mlv_db_upload u;
+    mlv_db_status dst;
+    int64_t day = today();
+    int fd;
+
+    u.length = env->len;
+    dst = mlv_srv_reserve(s, &u);
+    if (dst == MLV_DB_FULL_COUNT || dst == MLV_DB_FULL_DISK)
+        return &refuse_busy;
+    if (dst != MLV_DB_OK)
+        return &refuse_internal;
+    /* Created, then opened for reading too, as a PATCH opens it: the
+     * receipt is computed from what is on disk. */
+    fd = mlv_store_part_create(&s->store, u.id);
+    if (fd >= 0) {
+        close(fd);
+        fd = mlv_store_part_open(&s->store, u.id);
+    }
+    if (fd >= 0 && mlv_file_write_all(fd, env->p, env->len) == 0 &&
+        mlv_store_promote(&s->store, u.id, fd, env->len, day, receipt) == 0 &&
+        sodium_memcmp(receipt, sealed, sizeof receipt) == 0 &&
+        mlv_db_upload_finish(s->db, u.id, receipt, day) == MLV_DB_OK) {
+        close(fd);
+        return NULL;
+    }
+    mlv_log_msg("cannot store a plain-form submission: %s", strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    /* Whichever of the two names the file has now goes, then the row. */
+    mlv_store_part_remove(&s->store, u.id);
+    if (mlv_store_demote(&s->store, u.id) == 0)
+        mlv_store_part_remove(&s->store, u.id);
+    mlv_db_upload_delete(s->db, u.id);
+    return &refuse_internal;
+}
+
+static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
+{
+    nojs_build *b = sodium_malloc(sizeof *b);
+    uint8_t receipt[MLV_RECEIPT_BYTES];
+    char receipt_str[MLV_RECEIPT_STR_BYTES];
+    out_buf env = { NULL, 0, 0 };
+    const refusal *why = &refuse_internal;
+    enum MHD_Result rc;
+
+    if (b == NULL)
+        return send_refusal(r, why);
+    memset(b, 0, sizeof *b);
+    b->arena_size = q->len + MLV_SRV_NOJS_MAX_PARTS * 32u;
+    b->arena = sodium_malloc(b->arena_size);
+    if (b->arena == NULL)
+        goto out;
+    switch (mlv_mp_parse(q->body, q->len, q->boundary, MLV_SRV_NOJS_MAX_PART_HEADER_BYTES, b->parts,
+                         MLV_SRV_NOJS_MAX_PARTS, &b->nparts)) {
+    case MLV_MP_OK:
+        why = build_record(b);
+        break;
+    case MLV_MP_LIMIT:
+        why = &refuse_too_large;
+        break;
+    default:
+        why = &refuse_malformed;
+        break;
+    }
+    if (why == NULL && b->honeypot) {
+        /* Looks like any receipt; nothing was sealed or stored. */
+        randombytes_buf(receipt, sizeof receipt);
+    } else if (why == NULL && (why = seal(r->srv, b, &env, receipt)) == NULL) {
+        why = store(r->srv, &env, receipt);
+    }
+out:
+    if (why == NULL) {
+        mlv_env_receipt_to_string(receipt_str, receipt);
+        rc = mlv_pages_send(r, MHD_HTTP_OK, "nojs-done.html", receipt_str, NULL);
+    } else {
+        rc = send_refusal(r, why);
+    }
+    free(env.p);
+    sodium_free(b->arena);
+    sodium_free(b);
+    return rc;
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+static int take_slot(mlv_srv *s)
+{
+    int ok;
+
+    pthread_mutex_lock(&s->nojs_lock);
+    ok = s->nojs_active < MLV_SRV_NOJS_MAX_CONCURRENT;
+    if (ok)
+        s->nojs_active++;
+    pthread_mutex_unlock(&s->nojs_lock);
+    return ok;
+}
+
+/* Everything decidable from the headers, before a byte of the body. */
+static enum MHD_Result begin(mlv_http_req *r, nojs_req *q)
+{
+    const char *ctype = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, NULL);
+    const char *clen = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, NULL);
+    uint64_t len;
+
+    if (ctype == NULL || mlv_mp_boundary(ctype, q->boundary) != MLV_MP_OK)
+        return send_refusal(r, &refuse_malformed);
+    /* Browsers always send the length of a form; without it the body
+     * could not be held in one guarded buffer. */
+    if (clen == NULL || mlv_tus_parse_u64(clen, &len) != 0 || len == 0)
+        return mlv_pages_send_error(r, MHD_HTTP_LENGTH_REQUIRED, refuse_malformed.key, refuse_malformed.text);
+    if (len > MLV_SRV_NOJS_MAX_BYTES)
+        return send_refusal(r, &refuse_too_large);
+    if (mlv_trust_uploads_open(r->srv->trust, today()) != MLV_TRUST_OK)
+        return send_refusal(r, &refuse_closed);
+    if (!take_slot(r->srv))
+        return send_refusal(r, &refuse_busy);
+    q->slot = 1;
+    q->len = (size_t)len;
+    q->body = sodium_malloc(q->len);
+    if (q->body == NULL)
+        return send_refusal(r, &refuse_busy);
+    return MHD_YES;
+}
+
+enum MHD_Result mlv_route_nojs_post(mlv_http_req *r, const char *data, size_t *data_size)
+{
+    nojs_req *q = r->state;
+
+    if (r->first) {
+        q = calloc(1, sizeof *q);
+        if (q == NULL)
+            return MHD_NO;
+        r->state = q;
+        return begin(r, q);
+    }
+    if (*data_size == 0) {
+        if (q->got != q->len)
+            return send_refusal(r, &refuse_malformed);
+        return finish(r, q);
+    }
+    if (*data_size > q->len - q->got) {
+        *data_size = 0;
+        return send_refusal(r, &refuse_malformed);
+    }
+    memcpy(q->body + q->got, data, *data_size);
+    q->got += *data_size;
+    *data_size = 0;
+    return MHD_YES;
+}
+
+void mlv_route_nojs_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe)
+{
+    nojs_req *q = r->state;
+
+    (void)toe;
+    if (q == NULL)
+        return;
+    sodium_free(q->body); /* wipes the plaintext */
+    if (q->slot) {
+        pthread_mutex_lock(&r->srv->nojs_lock);
+        r->srv->nojs_active--;
+        pthread_mutex_unlock(&r->srv->nojs_lock);
+    }
+    free(q);
+    r->state = NULL;
+}
