@@ -46,11 +46,6 @@ static void http_date(char out[40], int64_t unix_seconds)
     strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-static int64_t expiry_hour(const mlv_srv *s)
-{
-    return mlv_srv_hour_ceil((int64_t)time(NULL) + (int64_t)s->cfg.upload_expiry_hours * 3600);
-}
-
 static int is_expired(const mlv_db_upload *u)
 {
     return u->expires_hour <= (int64_t)time(NULL) / 3600;
@@ -191,10 +186,9 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     mlv_srv *s = r->srv;
     const char *v;
     mlv_db_upload u;
-    mlv_db_quota q;
     mlv_db_status dst;
     char location[64], expires[40];
-    uint64_t free_bytes, body_len = 0;
+    uint64_t body_len = 0;
     enum MHD_Result rc;
     int dup, fd;
 
@@ -231,17 +225,7 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
                              "Upload-Metadata is malformed; send comma-separated \"key base64\" pairs, or none");
     if (pow_refused(r, &rc))
         return rc;
-    if (mlv_store_free_bytes(&s->store, &free_bytes) != 0) {
-        mlv_log_msg("cannot query free space of the data directory: %s", strerror(errno));
-        return send_internal(r);
-    }
-    q.max_pending = s->cfg.max_pending_uploads;
-    q.max_disk_bytes = s->cfg.max_disk_bytes;
-    q.usable_bytes = free_bytes > s->cfg.min_free_bytes ? free_bytes - s->cfg.min_free_bytes : 0;
-    mlv_store_id_new(u.id);
-    u.offset = 0;
-    u.expires_hour = expiry_hour(s);
-    dst = mlv_db_upload_create(s->db, &u, &q);
+    dst = mlv_srv_reserve(s, &u);
     if (dst == MLV_DB_FULL_COUNT)
         return send_unavailable(r, "too many uploads are in progress; wait a few minutes and try again");
     if (dst == MLV_DB_FULL_DISK)
@@ -435,7 +419,7 @@ static int commit(mlv_http_req *r, tus_patch *p)
         mlv_log_msg("cannot make an upload durable: %s", strerror(errno));
         return -1;
     }
-    if (mlv_db_upload_progress(r->srv->db, r->id, p->offset, expiry_hour(r->srv)) != MLV_DB_OK)
+    if (mlv_db_upload_progress(r->srv->db, r->id, p->offset, mlv_srv_upload_expiry(r->srv)) != MLV_DB_OK)
         return -1;
     p->committed = p->offset;
     p->committed_at = monotonic_seconds();
