@@ -234,6 +234,44 @@ static void test_jfif_thumbnail(void)
     imgb_free(&want);
 }
 
+/* Segments of the largest size and a long scan, so every piece crosses
+ * the library's 64 KiB buffer boundaries. */
+static void test_jpeg_large_segments(void)
+{
+    const size_t big = 65533;
+    uint8_t *p = malloc(big);
+    imgb in = {0}, want = {0};
+
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < big; i++)
+        p[i] = (uint8_t)(i * 31u % 251u);
+    imgb_put(&in, "\xff\xd8", 2);
+    imgb_put(&want, "\xff\xd8", 2);
+    memcpy(p, "http://ns.adobe.com/xap/1.0/", 29);
+    imgb_jpeg_segment(&in, 0xe1, p, big);
+    memcpy(p, "ICC_PROFILE\0\1\1", 14);
+    imgb_jpeg_segment(&in, 0xe2, p, big);
+    imgb_jpeg_segment(&want, 0xe2, p, big);
+    imgb_jpeg_segment(&in, 0xfe, p + 14, big - 14);
+    jpeg_body(&in);
+    jpeg_body(&want);
+    /* The entropy data: no 0xFF but in stuffed pairs. */
+    for (size_t i = 0; i < big; i++)
+        p[i] = (i % 1000u == 999u) ? 0x00 : (i % 1000u == 998u) ? 0xff : (uint8_t)(i % 200u);
+    for (int k = 0; k < 4; k++) {
+        imgb_put(&in, p, big);
+        imgb_put(&want, p, big);
+    }
+    imgb_put(&in, "\xff\xd9", 2);
+    imgb_put(&want, "\xff\xd9", 2);
+    check_strip(&in, &want, MLV_IMG_JPEG, MLV_IMG_F_XMP | MLV_IMG_F_TEXT);
+    free(p);
+    imgb_free(&in);
+    imgb_free(&want);
+}
+
 typedef enum exif_damage {
     EXIF_IFD1_LOOP,
     EXIF_POINTER_LOOP,
@@ -731,6 +769,7 @@ int main(void)
     test_jpeg_sample(0);
     test_jpeg_sample(1);
     test_jfif_thumbnail();
+    test_jpeg_large_segments();
     test_exif_hostile(0);
     test_exif_hostile(1);
     test_jpeg_malformed();
