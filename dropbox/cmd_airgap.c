@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <malyava/fileio.h>
@@ -31,11 +32,27 @@ static int open_data(const char *dir, mlv_store *store, mlv_db **db)
     return mlv_db_open(path, 0, db) == MLV_DB_OK ? 0 : -1;
 }
 
+/*
+ * Makes the finished bundle at `tmp` appear as `path`, never replacing a
+ * file that appeared there meanwhile. RENAME_NOREPLACE is refused by a
+ * few file systems; there the name was checked free at the start.
+ */
+static int publish(const char *tmp, const char *path)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return -1;
+    return rename(tmp, path);
+}
+
 int mlv_cmd_export(int argc, char **argv)
 {
     mlv_store store = { -1, -1, -1 };
     mlv_db_export_report rep;
     mlv_db *db = NULL;
+    char tmp[PATH_MAX];
+    struct stat sb;
     int fd, rc = 1, made = 0;
 
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
@@ -45,25 +62,49 @@ int mlv_cmd_export(int argc, char **argv)
     }
     if (argc != 4 || argv[1][0] == '-' || strcmp(argv[2], "-o") != 0)
         return mlv_cmd_usage_error("export needs DATA_DIR -o FILE");
+    if (lstat(argv[3], &sb) == 0 || errno != ENOENT) {
+        mlv_log_msg("'%s' already exists; choose a new file name", argv[3]);
+        return 1;
+    }
+    /* The bundle is written beside FILE under a name of its own and takes
+     * FILE's name only once whole and durable: an export cut short (killed,
+     * out of space) never leaves a file that looks like a bundle. A
+     * leftover of such an export is ours to remove. */
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.partial", argv[3]) >= sizeof tmp)
+        return mlv_cmd_usage_error("export: the file name is too long");
     if (open_data(argv[1], &store, &db) != 0)
         goto out;
-    fd = mlv_file_create(argv[3]);
+    if (unlink(tmp) != 0 && errno != ENOENT) {
+        mlv_log_msg("cannot remove the leftover '%s': %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = mlv_file_create(tmp);
     if (fd < 0) {
-        mlv_log_msg("cannot create '%s': %s; choose a new file name", argv[3], strerror(errno));
+        mlv_log_msg("cannot create '%s': %s; choose another directory", tmp, strerror(errno));
         goto out;
     }
     close(fd);
     made = 1;
-    if (mlv_db_export_write(db, &store, argv[3], mlv_day_today(), &rep) != MLV_DB_OK)
+    if (mlv_db_export_write(db, &store, tmp, mlv_day_today(), &rep) != MLV_DB_OK)
         goto out;
-    fd = open(argv[3], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0 || mlv_file_sync_parent(argv[3]) != 0) {
-        mlv_log_msg("cannot make '%s' durable: %s", argv[3], strerror(errno));
+    fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        mlv_log_msg("cannot make '%s' durable: %s", tmp, strerror(errno));
         if (fd >= 0)
             close(fd);
         goto out;
     }
     close(fd);
+    if (publish(tmp, argv[3]) != 0) {
+        mlv_log_msg("cannot name the bundle '%s': %s; choose a new file name", argv[3],
+                    errno == EEXIST ? "a file of that name appeared meanwhile" : strerror(errno));
+        goto out;
+    }
+    made = 0;
+    if (mlv_file_sync_parent(argv[3]) != 0) {
+        mlv_log_msg("cannot make '%s' durable: %s", argv[3], strerror(errno));
+        goto out;
+    }
     printf("malyava-dropbox: exported %llu submissions (%llu bytes) to %s\n", (unsigned long long)rep.submissions,
            (unsigned long long)rep.bytes, argv[3]);
     if (rep.left > 0)
@@ -73,8 +114,8 @@ int mlv_cmd_export(int argc, char **argv)
                (unsigned long long)rep.skipped);
     rc = 0;
 out:
-    if (rc != 0 && made)
-        unlink(argv[3]);
+    if (made)
+        unlink(tmp);
     mlv_db_close(db);
     mlv_store_close(&store);
     return rc;
