@@ -110,6 +110,15 @@ function solvePow(challenge, bits) {
   });
 }
 
+// null when the server asks for none (an older server without the route).
+async function proofOfWork() {
+  const r = await fetch('/api/v1/pow', { cache: 'no-store', credentials: 'omit' });
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`/api/v1/pow: ${r.status}`);
+  const pow = await r.json();
+  return solvePow(pow.challenge, pow.bits);
+}
+
 async function fetchText(path) {
   const r = await fetch(path, { cache: 'no-store', credentials: 'omit' });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
@@ -165,8 +174,7 @@ async function upload(record, files, editors) {
   const digests = files.map((f) => f.blake2b);
   for (let attempt = 1; ; attempt++) {
     status(t('st_pow'));
-    const pow = await (await fetch('/api/v1/pow', { cache: 'no-store', credentials: 'omit' })).json();
-    const answer = await solvePow(pow.challenge, pow.bits);
+    const answer = await proofOfWork();
     // A fresh file key and stream for every attempt: a sealed envelope's
     // bytes cannot be made twice.
     const sealer = new PayloadSealer(sodium, editors, record, sources, digests);

@@ -86,7 +86,7 @@ export class TusUpload {
 
   async create() {
     const r = await this._retrying(() => this._request('POST', this.endpoint,
-      { 'Upload-Length': String(this.length), 'Malyava-Pow': this.pow }));
+      { 'Upload-Length': String(this.length), ...(this.pow ? { 'Malyava-Pow': this.pow } : {}) }));
     if (r.status === 428 || r.status === 403) throw new UploadError('POW', await r.text());
     if (r.status !== 201) throw new UploadError('REFUSED', await r.text());
     this.location = new URL(r.headers.get('Location'), location.href).pathname;

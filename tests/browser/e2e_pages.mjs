@@ -1,0 +1,123 @@
+// Every page in every language, as a source's browser gets it: the
+// security headers of the contract, no console error and no CSP
+// violation, the Russian pages in Russian, the page weight before the
+// crypto library, a screenshot of the submit page at 360 px; and with
+// JavaScript off, the plain form submits and `malyava open` recovers it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Checks, Org, Server, browser, run, tmp, watchedPage } from './lib/harness.mjs';
+
+const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const PAGES = ['/', '/submit', '/replies', '/nojs'];
+const WEIGHT_LIMIT = 100 * 1024;
+const c = new Checks();
+
+const root = tmp('pages');
+const org = new Org(root);
+const srv = await new Server(root, org).start();
+const b = await browser();
+try {
+  const ctx = await b.newContext();
+  // Sizes of everything each page loads, the vendored crypto aside.
+  for (const lang of ['en', 'ru', 'uk']) {
+    for (const path of PAGES) {
+      const page = await watchedPage(ctx);
+      const sizes = new Map();
+      page.on('response', async (r) => {
+        const body = await r.body().catch(() => Buffer.alloc(0));
+        sizes.set(r.url(), body.length);
+        const h = r.headers();
+        c.check(h['content-security-policy'] === CSP || !r.url().startsWith(srv.url) || r.url().includes('/api/'),
+          `${r.url()}: CSP ${h['content-security-policy']}`);
+        c.check(h['cache-control'] === 'no-store' && h['referrer-policy'] === 'no-referrer' &&
+          h['x-content-type-options'] === 'nosniff' && !('set-cookie' in h), `${r.url()}: security headers`);
+      });
+      await page.goto(`${srv.url}${path}?lang=${lang}`, { waitUntil: 'networkidle' });
+      await page.waitForTimeout(300);
+      c.check((await page.getAttribute('html', 'lang')) === lang, `${path} ${lang}: <html lang>`);
+      c.check(page.problems.length === 0, `${path} ${lang}: no console error or CSP violation: ${page.problems}`);
+      const text = await page.textContent('main');
+      if (lang === 'ru') {
+        const cyr = (text.match(/[а-яё]/gi) ?? []).length;
+        const lat = (text.match(/[a-z]/gi) ?? []).length;
+        c.check(cyr > 10 * lat, `${path} in Russian: ${cyr} Cyrillic letters, ${lat} Latin`);
+        c.check(!/[іїєґ]/i.test(text), `${path} in Russian, not Ukrainian`);
+      }
+      if (lang === 'uk') c.check(/[іїєґ’]/i.test(text), `${path} in Ukrainian`);
+      const own = [...sizes].filter(([u]) => !u.includes('/vendor/')).reduce((n, [, s]) => n + s, 0);
+      const vendor = [...sizes].filter(([u]) => u.includes('/vendor/')).reduce((n, [, s]) => n + s, 0);
+      console.log(`weight ${lang} ${path}: ${own} bytes without the crypto library, ${vendor} bytes of it`);
+      c.check(own < WEIGHT_LIMIT, `${path} ${lang}: ${own} bytes, under 100 KB before the crypto library`);
+      await page.close();
+    }
+  }
+  // Accept-Language picks the language when ?lang does not.
+  const uk = await b.newContext({ locale: 'uk-UA' });
+  const ukPage = await uk.newPage();
+  await ukPage.goto(`${srv.url}/`);
+  c.check((await ukPage.getAttribute('html', 'lang')) === 'uk', 'Accept-Language: uk chooses Ukrainian');
+  await uk.close();
+
+  // The quick exit leaves without a way back to the site.
+  const exitPage = await watchedPage(ctx);
+  await exitPage.route('https://**', (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<title>weather</title>' }));
+  await exitPage.goto(`${srv.url}/`);
+  await exitPage.goto(`${srv.url}/submit`);
+  await exitPage.click('#quick-exit');
+  await exitPage.waitForURL(/^https:/);
+  await exitPage.goBack();
+  c.check(exitPage.url() === `${srv.url}/`, `"Back" after the quick exit does not return to the submit page: ${exitPage.url()}`);
+
+  // The submit page at 360 px wide, for docs/.
+  const phone = await b.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 });
+  const shot = await watchedPage(phone);
+  await shot.goto(`${srv.url}/submit?lang=en`, { waitUntil: 'networkidle' });
+  const wide = await shot.evaluate(() => document.documentElement.scrollWidth);
+  c.check(wide <= 360, `nothing wider than 360 px: ${wide}`);
+  const png = join(process.env.MALYAVA_SCREENSHOT_DIR ?? root, 'submit-360.png');
+  await shot.screenshot({ path: png, fullPage: true });
+  console.log(`screenshot: ${png}`);
+  c.check(shot.problems.length === 0, `no console error at 360 px: ${shot.problems}`);
+  await phone.close();
+
+  // JavaScript off: the plain form.
+  const nojs = await b.newContext({ javaScriptEnabled: false });
+  const form = await watchedPage(nojs);
+  await form.goto(`${srv.url}/submit`);
+  c.check(await form.isVisible('noscript >> text=plain form') || await form.locator('a[href^="/nojs"]').count() > 0,
+    'without JavaScript the submit page points to the plain form');
+  await form.goto(`${srv.url}/nojs`);
+  const message = 'Без JavaScript: меня держали без адвоката.';
+  await form.fill('#message', message);
+  await form.fill('#place', 'СИЗО-1');
+  await form.selectOption('#category', 'disappearance');
+  const attach = join(root, 'note.txt');
+  writeFileSync(attach, 'attached without JavaScript\n');
+  await form.setInputFiles('#files', [attach]);
+  await Promise.all([form.waitForNavigation(), form.click('button[type=submit]')]);
+  const receipt = (await form.textContent('#receipt')).trim();
+  c.check(/^([0-9a-f]{4}-){7}[0-9a-f]{4}$/.test(receipt), `the plain form answers with a receipt: ${receipt}`);
+  const subs = Object.values(srv.export());
+  c.check(subs.length === 1 && subs[0].serverSealed && subs[0].receipt === receipt, 'stored once, marked server-sealed, same receipt');
+  const got = org.open(subs[0].path, 'nojs');
+  c.check(got.message === message && got.meta.fields.place === 'СИЗО-1' && got.meta.fields.category === 'disappearance',
+    `malyava open recovers the text and fields: ${got.message} ${JSON.stringify(got.meta.fields)}`);
+  c.check(got.files['note.txt']?.toString() === 'attached without JavaScript\n', 'and the file');
+  c.check(form.problems.length === 0, `no console error without JavaScript: ${form.problems}`);
+
+  // The honeypot: a robot's filled "website" stores nothing.
+  await form.goto(`${srv.url}/nojs`);
+  await form.fill('#message', 'spam');
+  await form.fill('#website', 'http://spam.example', { force: true });
+  await form.click('button[type=submit]');
+  await form.waitForLoadState();
+  c.check(Object.keys(srv.export()).length === 1, 'a filled honeypot stores nothing');
+} catch (e) {
+  c.check(false, `unexpected: ${e.stack}`);
+} finally {
+  await b.close();
+  await srv.stop();
+  run('rm', '-rf', root);
+}
+c.exit();
