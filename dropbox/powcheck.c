@@ -30,28 +30,12 @@ struct mlv_powcheck {
     size_t nused;
 };
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Exactly 2*n hex digits into n bytes. */
 static int hex_bytes(const char *s, uint8_t *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_digit(s[2u * i]), lo = hi < 0 ? -1 : hex_digit(s[2u * i + 1u]);
+    size_t got = 0;
 
-        if (lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return sodium_hex2bin(out, n, s, 2u * n, NULL, &got, NULL) == 0 && got == n ? 0 : -1;
 }
 
 int mlv_powcheck_parse(const char *value, uint8_t challenge[MLV_POW_CHALLENGE_BYTES], uint64_t *nonce)

@@ -72,6 +72,10 @@ typedef struct mlv_fuzz_buf {
 int mlv_fuzz_buf_write(void *ctx, const uint8_t *buf, size_t len);
 void mlv_fuzz_buf_free(mlv_fuzz_buf *b);
 
+/* The input as a C string, as an HTTP library hands a header value over
+ * (malloc'd; the caller frees it). */
+char *mlv_fuzz_cstring(const uint8_t *data, size_t size);
+
 /*
  * Sizes to cut an input into, so streaming parsers see every kind of
  * boundary: single bytes, odd sizes, a whole chunk, the rest at once. The

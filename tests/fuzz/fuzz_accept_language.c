@@ -4,7 +4,6 @@
  * string). The answer is always -1 or an index of the list, and the same
  * for the same input.
  */
-#include <string.h>
 
 #include "accept_lang.h"
 #include "fuzz.h"
@@ -19,10 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Headers are capped at 8 KiB in all; longer inputs only slow the run. */
     if (size > 16384)
         return 0;
-    value = malloc(size + 1);
-    FUZZ_ASSERT(value != NULL);
-    memcpy(value, data, size);
-    value[size] = '\0';
+    value = mlv_fuzz_cstring(data, size);
     best = mlv_lang_accept(value, codes, n);
     FUZZ_ASSERT(best >= -1 && best < (int)n);
     FUZZ_ASSERT(mlv_lang_accept(value, codes, n) == best);

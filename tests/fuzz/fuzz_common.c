@@ -197,3 +197,13 @@ size_t mlv_fuzz_cutter_next(mlv_fuzz_cutter *c, size_t remaining)
     }
     return n < remaining ? n : remaining;
 }
+
+char *mlv_fuzz_cstring(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+
+    FUZZ_ASSERT(s != NULL);
+    memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}

@@ -32,10 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size > 4096)
         return 0;
-    value = malloc(size + 1);
-    FUZZ_ASSERT(value != NULL);
-    memcpy(value, data, size);
-    value[size] = '\0';
+    value = mlv_fuzz_cstring(data, size);
     if (mlv_powcheck_parse(value, challenge, &nonce) == 0) {
         FUZZ_ASSERT(strlen(value) == MLV_POWCHECK_HEADER_BYTES);
         sodium_bin2hex(again, sizeof again, challenge, sizeof challenge);
