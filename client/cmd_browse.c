@@ -216,10 +216,32 @@ static void row_clear(row *r)
     mlv_meta_clear(&r->meta);
 }
 
+/* Decides on the record as the opener lends it; only a kept one is copied. */
+typedef struct judge_ctx {
+    gather *g;
+    row *r;
+    int kept;
+} judge_ctx;
+
+static int judge_record(void *ctx, const mlv_metadata *meta)
+{
+    judge_ctx *j = ctx;
+
+    j->r->meta = *meta;
+    j->r->readable = 1;
+    j->kept = keep(j->g, j->r);
+    memset(&j->r->meta, 0, sizeof j->r->meta);
+    if (j->kept && mlv_cli_meta_copy(meta, &j->r->meta) != 0)
+        return -1;
+    return 0;
+}
+
 static int gather_one(void *ctx, const mlv_vdb_env *e)
 {
+    static const mlv_pay_callbacks cb = { judge_record, NULL, NULL };
     gather *g = ctx;
     row r;
+    judge_ctx j = { g, &r, 0 };
     mlv_env_status st;
 
     memset(&r, 0, sizeof r);
@@ -231,12 +253,18 @@ static int gather_one(void *ctx, const mlv_vdb_env *e)
     if (r.state == NULL)
         return 0;
     sealed_to(g->v, e, r.sealed_to, sizeof r.sealed_to);
-    st = mlv_vault_record(g->v, e, &r.meta);
-    r.readable = st == MLV_ENV_OK;
-    if (st != MLV_ENV_OK && st != MLV_ENV_ERR_NOT_FOR_ME)
-        fprintf(stderr, "malyava: testimony %lld does not open: %s\n", (long long)e->id, mlv_env_strerror(st));
     g->total++;
-    if (!keep(g, &r)) {
+    st = mlv_vault_read(g->v, e, &cb, &j, 1, NULL);
+    if (st != MLV_ENV_OK) {
+        if (st != MLV_ENV_ERR_NOT_FOR_ME)
+            fprintf(stderr, "malyava: testimony %lld does not open: %s\n", (long long)e->id, mlv_env_strerror(st));
+        /* Unreadable ones are listed (so nothing hides) unless a filter
+         * needs their contents. */
+        r.readable = 0;
+        row_clear(&r);
+        j.kept = g->f->text == NULL && g->f->nfields == 0 && keep(g, &r);
+    }
+    if (!j.kept) {
         row_clear(&r);
         return 0;
     }

@@ -36,18 +36,18 @@ typedef struct import_run {
     size_t ack_len, ack_cap;
     size_t added, present, unreadable, refused;
     int failed;           /* a vault or system error: roll everything back */
+    uint8_t *chunk;       /* payload waiting to be stored, up to one bundle chunk */
 } import_run;
 
 /* One envelope on its way from bundle to vault. */
 typedef struct import_env {
     import_run *run;
     const mlv_bundle_sub *sub;
-    mlv_pay_opener *opener;   /* NULL when no vault key opens it */
+    mlv_pay_opener *opener;   /* the vault's; NULL when no vault key opens it */
     crypto_generichash_state receipt;
     mlv_env_status status;
     uint8_t header[MLV_ENV_MAX_HEADER_BYTES];
     size_t header_fill, header_len;
-    uint8_t *chunk;           /* payload waiting to be stored, up to one bundle chunk */
     size_t chunk_fill;
     int64_t id, seq;
     uint64_t seen;
@@ -99,7 +99,7 @@ static int store_chunk(import_env *e)
 {
     if (e->chunk_fill == 0)
         return 0;
-    if (mlv_vdb_env_chunk(e->run->v->db, e->id, e->seq++, e->chunk, e->chunk_fill) != MLV_VDB_OK) {
+    if (mlv_vdb_env_chunk(e->run->v->db, e->id, e->seq++, e->run->chunk, e->chunk_fill) != MLV_VDB_OK) {
         mlv_cli_error("cannot store: %s", mlv_vdb_reason(e->run->v->db));
         e->run->failed = 1;
         return -1;
@@ -128,23 +128,23 @@ static int start_envelope(import_env *e)
         return -1;
     }
     if (v->nrows > 0) {
-        e->status = mlv_pay_open_new(&e->opener, (const mlv_box_keypair *const *)v->keys, v->nrows, &check_only, e);
-        if (e->status == MLV_ENV_OK)
-            e->status = mlv_pay_open_feed(e->opener, e->header, e->header_len);
-        if (e->status == MLV_ENV_ERR_NOT_FOR_ME) {
-            mlv_pay_open_free(e->opener);
-            e->opener = NULL;
+        uint8_t key[MLV_ENV_FILE_KEY_BYTES];
+        int index;
+
+        e->status = mlv_env_header_open(e->header, e->header_len, (const mlv_box_keypair *const *)v->keys, v->nrows,
+                                        key, &index);
+        if (e->status == MLV_ENV_OK) {
+            if ((e->opener = mlv_vault_opener(v, key, &check_only, e)) == NULL ||
+                mlv_vault_seal(v, MLV_VAULT_FILE_KEYS, key, sizeof key, &box, &box_len) != 0)
+                e->run->failed = 1;
+            else
+                e->status = mlv_pay_open_feed(e->opener, e->header, e->header_len);
+        } else if (e->status == MLV_ENV_ERR_NOT_FOR_ME) {
             e->status = MLV_ENV_OK;
         }
-        if (e->status != MLV_ENV_OK)
-            return -1;
-    }
-    if (e->opener != NULL) {
-        const uint8_t *key = mlv_env_open_file_key(mlv_pay_open_envelope(e->opener));
-        if (key == NULL || mlv_vault_seal(v, MLV_VAULT_FILE_KEYS, key, MLV_ENV_FILE_KEY_BYTES, &box, &box_len) != 0) {
-            e->run->failed = 1;
+        sodium_memzero(key, sizeof key);
+        if (e->run->failed || e->status != MLV_ENV_OK)
             goto out;
-        }
     }
     memcpy(row.upload_id, e->sub->id, sizeof row.upload_id);
     memcpy(row.receipt, e->sub->receipt, sizeof row.receipt);
@@ -203,7 +203,7 @@ static int take_chunk(void *ctx, const uint8_t *data, size_t len)
         size_t room = MLV_BUNDLE_CHUNK_BYTES - e->chunk_fill, take = len < room ? len : room;
         if (e->opener != NULL && (e->status = mlv_pay_open_feed(e->opener, data, take)) != MLV_ENV_OK)
             return 1;
-        memcpy(e->chunk + e->chunk_fill, data, take);
+        memcpy(e->run->chunk + e->chunk_fill, data, take);
         e->chunk_fill += take;
         data += take;
         len -= take;
@@ -248,10 +248,8 @@ static int import_one(void *ctx, const mlv_bundle_sub *s)
     e.run = r;
     e.sub = s;
     crypto_generichash_init(&e.receipt, NULL, 0, MLV_RECEIPT_BYTES);
-    e.chunk = malloc(MLV_BUNDLE_CHUNK_BYTES);
-    if (e.chunk == NULL || mlv_vdb_savepoint(r->v->db) != MLV_VDB_OK) {
-        free(e.chunk);
-        mlv_cli_error("out of memory or vault busy");
+    if (mlv_vdb_savepoint(r->v->db) != MLV_VDB_OK) {
+        mlv_cli_error("cannot write the vault: %s", mlv_vdb_reason(r->v->db));
         return r->failed = 1;
     }
     if (mlv_bundle_chunks(r->bundle, s->id, take_chunk, &e) != MLV_VDB_OK) {
@@ -284,9 +282,6 @@ static int import_one(void *ctx, const mlv_bundle_sub *s)
         if (ack_add(r, s->id, s->receipt) != 0)
             r->failed = 1;
     }
-    mlv_pay_open_free(e.opener);
-    sodium_memzero(e.chunk, MLV_BUNDLE_CHUNK_BYTES);
-    free(e.chunk);
     return r->failed;
 }
 
@@ -332,8 +327,11 @@ int mlv_cmd_import(int argc, char **argv)
         mlv_cli_error("the ack file path is too long");
         return 2;
     }
-    if (mlv_vault_start(&a, &v, 1) != 0)
+    /* Ciphertext only passes through it: no need to lock or wipe it. */
+    if ((r.chunk = malloc(MLV_BUNDLE_CHUNK_BYTES)) == NULL || mlv_vault_start(&a, &v, 1) != 0) {
+        free(r.chunk);
         return 1;
+    }
     r.v = &v;
     if (mlv_bundle_open(path, &r.bundle, &count, reason) != MLV_VDB_OK) {
         mlv_cli_error("refused bundle '%s': %s. The vault is unchanged.", path, reason);
@@ -370,6 +368,7 @@ out:
     if (began)
         mlv_vdb_rollback(v.db);
     mlv_bundle_close(r.bundle);
+    free(r.chunk);
     free(r.ack);
     mlv_vault_close(&v);
     return rc;

@@ -20,6 +20,18 @@
 
 static const char kdf_context[crypto_kdf_CONTEXTBYTES + 1] = "MLVVAULT";
 
+/*
+ * One payload opener per vault, reset for each envelope: its buffers are
+ * locked memory, costly to map and unmap ten thousand times. Its
+ * callbacks forward to whoever reads now.
+ */
+struct mlv_vault_cache {
+    mlv_pay_opener *opener;
+    const mlv_pay_callbacks *cb;
+    void *cb_ctx;
+    int record_seen;
+};
+
 _Static_assert(MLV_VDB_SEALED_KEY_BYTES == crypto_box_SEALBYTES + VAULT_KEY_BYTES, "sealed vault key size");
 _Static_assert(MLV_VDB_BOXED_KEY_BYTES == BOX_OVERHEAD + MLV_BOX_SECRET_BYTES, "boxed secret key size");
 
@@ -43,6 +55,11 @@ int mlv_vault_open(const char *path, mlv_vault *v)
         mlv_cli_error("%s", reason);
         return -1;
     }
+    if ((v->cache = calloc(1, sizeof *v->cache)) == NULL) {
+        mlv_cli_error("out of memory");
+        mlv_vault_close(v);
+        return -1;
+    }
     if (mlv_vdb_keys(v->db, &v->rows, &v->nrows) != MLV_VDB_OK) {
         mlv_cli_error("cannot read the vault's keys: %s", mlv_vdb_reason(v->db));
         mlv_vault_close(v);
@@ -60,6 +77,9 @@ void mlv_vault_close(mlv_vault *v)
     }
     if (v->vault_key != NULL)
         sodium_free(v->vault_key);
+    if (v->cache != NULL)
+        mlv_pay_open_free(v->cache->opener);
+    free(v->cache);
     free(v->rows);
     mlv_vdb_close(v->db);
     memset(v, 0, sizeof *v);
@@ -268,20 +288,10 @@ out:
     return ret;
 }
 
-/* The header alone is fed: no chunk arrives, so nothing is ever written. */
-static int write_nothing(void *ctx, const uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    (void)buf;
-    (void)len;
-    return -1;
-}
-
 mlv_env_status mlv_vault_file_key(const mlv_vault *v, const mlv_vdb_env *e, uint8_t key[MLV_ENV_FILE_KEY_BYTES])
 {
-    mlv_env_opener *o = NULL;
-    mlv_env_status st;
     size_t len = 0;
+    int index;
 
     if (e->file_key_box != NULL)
         return mlv_vault_unseal(v, MLV_VAULT_FILE_KEYS, e->file_key_box, e->file_key_box_len, key, &len) == 0 &&
@@ -290,82 +300,88 @@ mlv_env_status mlv_vault_file_key(const mlv_vault *v, const mlv_vdb_env *e, uint
                    : MLV_ENV_ERR_TAMPERED;
     if (v->keys == NULL || v->nrows == 0)
         return MLV_ENV_ERR_NOT_FOR_ME;
-    st = mlv_env_open_new(&o, (const mlv_box_keypair *const *)v->keys, v->nrows, write_nothing, NULL);
-    if (st == MLV_ENV_OK)
-        st = mlv_env_open_feed(o, e->header, e->header_len);
-    if (st == MLV_ENV_OK && mlv_env_open_file_key(o) != NULL)
-        memcpy(key, mlv_env_open_file_key(o), MLV_ENV_FILE_KEY_BYTES);
-    else if (st == MLV_ENV_OK)
-        st = MLV_ENV_ERR_TRUNCATED;
-    mlv_env_open_free(o);
-    return st;
+    return mlv_env_header_open(e->header, e->header_len, (const mlv_box_keypair *const *)v->keys, v->nrows, key,
+                               &index);
+}
+
+static int fwd_metadata(void *ctx, const mlv_metadata *meta)
+{
+    struct mlv_vault_cache *c = ctx;
+
+    c->record_seen = 1;
+    return c->cb->on_metadata != NULL ? c->cb->on_metadata(c->cb_ctx, meta) : 0;
+}
+
+static int fwd_file_data(void *ctx, size_t index, const uint8_t *buf, size_t len)
+{
+    struct mlv_vault_cache *c = ctx;
+
+    return c->cb->on_file_data != NULL ? c->cb->on_file_data(c->cb_ctx, index, buf, len) : 0;
+}
+
+static int fwd_file_end(void *ctx, size_t index)
+{
+    struct mlv_vault_cache *c = ctx;
+
+    return c->cb->on_file_end != NULL ? c->cb->on_file_end(c->cb_ctx, index) : 0;
+}
+
+static const mlv_pay_callbacks forward = { fwd_metadata, fwd_file_data, fwd_file_end };
+
+mlv_pay_opener *mlv_vault_opener(const mlv_vault *v, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
+                                 const mlv_pay_callbacks *cb, void *ctx)
+{
+    struct mlv_vault_cache *c = v->cache;
+
+    if (c == NULL)
+        return NULL;
+    c->cb = cb;
+    c->cb_ctx = ctx;
+    c->record_seen = 0;
+    if (c->opener == NULL ? mlv_pay_open_new_file_key(&c->opener, file_key, &forward, c) != MLV_ENV_OK
+                          : mlv_pay_open_reset_file_key(c->opener, file_key) != MLV_ENV_OK)
+        return NULL;
+    return c->opener;
 }
 
 typedef struct read_ctx {
     mlv_pay_opener *opener;
     mlv_env_status status;
     int record_only;
-    int record_seen;
-    const mlv_pay_callbacks *cb;
-    void *cb_ctx;
+    const int *record_seen;
 } read_ctx;
-
-static int read_metadata(void *ctx, const mlv_metadata *meta)
-{
-    read_ctx *r = ctx;
-
-    r->record_seen = 1;
-    return r->cb->on_metadata != NULL ? r->cb->on_metadata(r->cb_ctx, meta) : 0;
-}
-
-static int read_file_data(void *ctx, size_t index, const uint8_t *buf, size_t len)
-{
-    read_ctx *r = ctx;
-
-    return r->cb->on_file_data != NULL ? r->cb->on_file_data(r->cb_ctx, index, buf, len) : 0;
-}
-
-static int read_file_end(void *ctx, size_t index)
-{
-    read_ctx *r = ctx;
-
-    return r->cb->on_file_end != NULL ? r->cb->on_file_end(r->cb_ctx, index) : 0;
-}
-
-static const mlv_pay_callbacks read_callbacks = { read_metadata, read_file_data, read_file_end };
 
 static int read_chunk(void *ctx, const uint8_t *data, size_t len)
 {
     read_ctx *r = ctx;
 
     r->status = mlv_pay_open_feed(r->opener, data, len);
-    return r->status != MLV_ENV_OK || (r->record_only && r->record_seen);
+    return r->status != MLV_ENV_OK || (r->record_only && *r->record_seen);
 }
 
 mlv_env_status mlv_vault_read(const mlv_vault *v, const mlv_vdb_env *e, const mlv_pay_callbacks *cb, void *ctx,
                               int record_only, uint8_t receipt[MLV_RECEIPT_BYTES])
 {
-    uint8_t key[MLV_ENV_FILE_KEY_BYTES];
-    read_ctx r = { .record_only = record_only, .cb = cb, .cb_ctx = ctx, .status = MLV_ENV_OK };
+    uint8_t key[MLV_ENV_FILE_KEY_BYTES], ignored[MLV_RECEIPT_BYTES];
+    read_ctx r = { .record_only = record_only, .status = MLV_ENV_OK };
     mlv_env_status st;
 
     st = mlv_vault_file_key(v, e, key);
-    if (st == MLV_ENV_OK)
-        st = mlv_pay_open_new_file_key(&r.opener, key, &read_callbacks, &r);
+    if (st == MLV_ENV_OK && (r.opener = mlv_vault_opener(v, key, cb, ctx)) == NULL)
+        st = MLV_ENV_ERR_SYSTEM;
     sodium_memzero(key, sizeof key);
-    if (st == MLV_ENV_OK)
-        st = mlv_pay_open_feed(r.opener, e->header, e->header_len);
+    if (st != MLV_ENV_OK)
+        return st;
+    r.record_seen = &v->cache->record_seen;
+    st = mlv_pay_open_feed(r.opener, e->header, e->header_len);
     if (st == MLV_ENV_OK && mlv_vdb_env_payload(v->db, e->id, read_chunk, &r) != MLV_VDB_OK)
         st = MLV_ENV_ERR_SYSTEM;
     if (st == MLV_ENV_OK)
         st = r.status;
-    if (st == MLV_ENV_OK && record_only && !r.record_seen)
+    if (st == MLV_ENV_OK && record_only && !v->cache->record_seen)
         st = MLV_ENV_ERR_TRUNCATED;
-    if (st == MLV_ENV_OK && !record_only) {
-        uint8_t ignored[MLV_RECEIPT_BYTES];
+    if (st == MLV_ENV_OK && !record_only)
         st = mlv_pay_open_finish(r.opener, receipt != NULL ? receipt : ignored);
-    }
-    mlv_pay_open_free(r.opener);
     return st;
 }
 

@@ -29,6 +29,7 @@ typedef struct mlv_vault {
     size_t nrows;
     mlv_box_keypair **keys;  /* their secrets after unlocking, same order */
     const char *editor;      /* name of the key that unlocked: signs triage events */
+    struct mlv_vault_cache *cache; /* a reusable opener (vault.c) */
 } mlv_vault;
 
 /* Where the vault is: --vault, else $MALYAVA_VAULT; NULL (and a message) if neither. */
@@ -66,6 +67,14 @@ int mlv_vault_unseal(const mlv_vault *v, mlv_vault_purpose purpose, const uint8_
 /* An envelope's file key: from its sealed copy, or else by opening the
  * header with the editor keys. MLV_ENV_ERR_NOT_FOR_ME when no key fits. */
 mlv_env_status mlv_vault_file_key(const mlv_vault *v, const mlv_vdb_env *e, uint8_t key[MLV_ENV_FILE_KEY_BYTES]);
+
+/*
+ * The vault's one payload opener, reset for the envelope whose file key
+ * this is, delivering to `cb`: feed it the header, then the payload.
+ * Valid until the next call; NULL if out of memory.
+ */
+mlv_pay_opener *mlv_vault_opener(const mlv_vault *v, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
+                                 const mlv_pay_callbacks *cb, void *ctx);
 
 /*
  * Streams an envelope through a payload opener with `cb`. With

@@ -14,6 +14,7 @@
  */
 #include <malyava/envelope.h>
 
+#include <stddef.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -418,6 +419,28 @@ mlv_env_status mlv_env_open_new(mlv_env_opener **out, const mlv_box_keypair *con
     return MLV_ENV_OK;
 }
 
+mlv_env_status mlv_env_open_reset_file_key(mlv_env_opener *o, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES])
+{
+    mlv_env_write_fn write;
+    void *write_ctx;
+
+    if (o == NULL || file_key == NULL || !o->file_key_given)
+        return MLV_ENV_ERR_USAGE;
+    /* Everything before the buffers is state, but where output goes; the
+     * buffers are refilled from their fill counts, and the whole opener
+     * is wiped when freed. */
+    write = o->write;
+    write_ctx = o->write_ctx;
+    sodium_memzero(o, offsetof(mlv_env_opener, header_buf));
+    o->write = write;
+    o->write_ctx = write_ctx;
+    o->key_index = -1;
+    o->file_key_given = 1;
+    memcpy(o->file_key, file_key, FILE_KEY_BYTES);
+    crypto_generichash_init(&o->receipt, NULL, 0, MLV_RECEIPT_BYTES);
+    return MLV_ENV_OK;
+}
+
 mlv_env_status mlv_env_open_new_file_key(mlv_env_opener **out, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
                                          mlv_env_write_fn write, void *write_ctx)
 {
@@ -486,6 +509,26 @@ out:
         sodium_memzero(file_key, FILE_KEY_BYTES);
         sodium_memzero(mac_key, crypto_generichash_KEYBYTES);
     }
+    return status;
+}
+
+mlv_env_status mlv_env_header_open(const uint8_t *header, size_t len, const mlv_box_keypair *const *keys, size_t nkeys,
+                                   uint8_t file_key[MLV_ENV_FILE_KEY_BYTES], int *key_index)
+{
+    uint8_t mac_key[crypto_generichash_KEYBYTES];
+    mlv_env_header h;
+    mlv_env_status status;
+
+    *key_index = -1;
+    if (header == NULL || keys == NULL || nkeys == 0)
+        return MLV_ENV_ERR_USAGE;
+    status = mlv_env_header_parse(header, len, &h);
+    if (status == MLV_ENV_NEED_MORE)
+        return MLV_ENV_ERR_TRUNCATED;
+    if (status != MLV_ENV_OK)
+        return status;
+    status = header_authenticate(header, &h, keys, nkeys, file_key, mac_key, key_index);
+    sodium_memzero(mac_key, sizeof mac_key);
     return status;
 }
 

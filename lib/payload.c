@@ -197,6 +197,7 @@ struct mlv_pay_opener {
     uint8_t prefix[LENGTH_PREFIX_BYTES];
     size_t prefix_fill;
     char *record;          /* sodium_malloc'd: plaintext of the testimony */
+    size_t record_cap;     /* kept across resets, wiped after each use */
     size_t record_len;
     size_t record_fill;
     mlv_metadata meta;
@@ -243,9 +244,15 @@ static int start_record(mlv_pay_opener *o)
         return sink_fail(o, MLV_ENV_ERR_MALFORMED);
     if (len > MLV_MAX_METADATA_BYTES)
         return sink_fail(o, MLV_ENV_ERR_LIMIT);
-    o->record = sodium_malloc(len);
-    if (o->record == NULL)
-        return sink_fail(o, MLV_ENV_ERR_SYSTEM);
+    if (o->record == NULL || o->record_cap < len) {
+        if (o->record != NULL)
+            sodium_free(o->record);
+        o->record_cap = 0;
+        o->record = sodium_malloc(len);
+        if (o->record == NULL)
+            return sink_fail(o, MLV_ENV_ERR_SYSTEM);
+        o->record_cap = len;
+    }
     o->record_len = len;
     o->phase = PHASE_RECORD;
     return 0;
@@ -256,8 +263,7 @@ static int finish_record(mlv_pay_opener *o)
     mlv_env_status st = mlv_meta_decode(o->record, o->record_len, &o->meta);
     uint64_t total;
 
-    sodium_free(o->record);
-    o->record = NULL;
+    sodium_memzero(o->record, o->record_len);
     if (st != MLV_ENV_OK)
         return sink_fail(o, st);
     if (payload_length(o->record_len, &o->meta, &total) != 0)
@@ -403,6 +409,29 @@ mlv_env_status mlv_pay_open_finish(mlv_pay_opener *o, uint8_t receipt[MLV_RECEIP
 const mlv_env_opener *mlv_pay_open_envelope(const mlv_pay_opener *o)
 {
     return o != NULL ? o->env : NULL;
+}
+
+mlv_env_status mlv_pay_open_reset_file_key(mlv_pay_opener *o, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES])
+{
+    mlv_env_status st;
+
+    if (o == NULL || file_key == NULL)
+        return MLV_ENV_ERR_USAGE;
+    st = mlv_env_open_reset_file_key(o->env, file_key);
+    if (st != MLV_ENV_OK)
+        return st;
+    mlv_meta_clear(&o->meta);
+    if (o->record != NULL)
+        sodium_memzero(o->record, o->record_len); /* a record cut short */
+    o->phase = PHASE_LENGTH;
+    o->prefix_fill = 0;
+    o->record_len = o->record_fill = 0;
+    o->file_index = 0;
+    o->file_done = 0;
+    o->padding_left = 0;
+    o->status = MLV_ENV_OK;
+    crypto_generichash_init(&o->file_hash, NULL, 0, MLV_FILE_DIGEST_BYTES);
+    return MLV_ENV_OK;
 }
 
 void mlv_pay_open_free(mlv_pay_opener *o)

@@ -148,6 +148,17 @@ mlv_env_status mlv_env_open_new_file_key(mlv_env_opener **out, const uint8_t fil
                                          mlv_env_write_fn write, void *write_ctx)
     __attribute__((warn_unused_result));
 
+/* Opens a complete header with one of `keys` without an opener: its file
+ * key (and which key opened it), the MAC checked. Fails as opening does. */
+mlv_env_status mlv_env_header_open(const uint8_t *header, size_t len, const mlv_box_keypair *const *keys, size_t nkeys,
+                                   uint8_t file_key[MLV_ENV_FILE_KEY_BYTES], int *key_index)
+    __attribute__((warn_unused_result));
+
+/* Ready for another envelope under another known file key (an opener
+ * made by mlv_env_open_new_file_key); keeps its memory. */
+mlv_env_status mlv_env_open_reset_file_key(mlv_env_opener *o, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES])
+    __attribute__((warn_unused_result));
+
 /* ---- rewrapping -------------------------------------------------------- */
 
 /*

@@ -97,6 +97,11 @@ mlv_env_status mlv_pay_open_new(mlv_pay_opener **out, const mlv_box_keypair *con
 mlv_env_status mlv_pay_open_new_file_key(mlv_pay_opener **out, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES],
                                          const mlv_pay_callbacks *cb, void *cb_ctx)
     __attribute__((warn_unused_result));
+/* Makes `o` ready for another envelope under another known file key,
+ * keeping its (locked) buffers: one opener for thousands of small
+ * envelopes, as the vault lists and searches them. */
+mlv_env_status mlv_pay_open_reset_file_key(mlv_pay_opener *o, const uint8_t file_key[MLV_ENV_FILE_KEY_BYTES])
+    __attribute__((warn_unused_result));
 mlv_env_status mlv_pay_open_feed(mlv_pay_opener *o, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 mlv_env_status mlv_pay_open_finish(mlv_pay_opener *o, uint8_t receipt[MLV_RECEIPT_BYTES])
