@@ -437,7 +437,10 @@ static mlv_env_status open_with_file_key(const uint8_t *env, size_t len, const u
                                          test_opened *got, uint8_t receipt[MLV_RECEIPT_BYTES])
 {
     mlv_pay_opener *o = NULL;
-    mlv_env_status st = mlv_pay_open_new_file_key(&o, file_key, &test_opened_callbacks, got);
+    mlv_env_status st;
+
+    memset(got, 0, sizeof *got);
+    st = mlv_pay_open_new_file_key(&o, file_key, &test_opened_callbacks, got);
 
     if (st == MLV_ENV_OK)
         st = mlv_pay_open_feed(o, env, len);
@@ -470,6 +473,36 @@ static void known_file_key(void)
     CHECK(got.files[0].len == 70000 && memcmp(got.files[0].data, contents, 70000) == 0);
     CHECK(got.meta.message != NULL && strcmp(got.meta.message, "known key") == 0);
     test_opened_free(&got);
+    {
+        /* One opener, reset between envelopes, as the vault reads them. */
+        mlv_pay_opener *p = NULL;
+        test_opened one, two;
+        memset(&one, 0, sizeof one);
+        memset(&two, 0, sizeof two);
+        CHECK(mlv_pay_open_new_file_key(&p, file_key, &test_opened_callbacks, &one) == MLV_ENV_OK);
+        CHECK(mlv_pay_open_feed(p, env.data, env.len / 2) == MLV_ENV_OK); /* abandoned half way */
+        CHECK(mlv_pay_open_reset_file_key(p, file_key) == MLV_ENV_OK);
+        CHECK(mlv_pay_open_feed(p, env.data, env.len) == MLV_ENV_OK && mlv_pay_open_finish(p, again) == MLV_ENV_OK);
+        CHECK(memcmp(receipt, again, sizeof receipt) == 0);
+        file_key[0] ^= 1;
+        CHECK(mlv_pay_open_reset_file_key(p, file_key) == MLV_ENV_OK);
+        CHECK_EQ_INT(mlv_pay_open_feed(p, env.data, env.len), MLV_ENV_ERR_TAMPERED);
+        file_key[0] ^= 1;
+        CHECK(mlv_pay_open_reset_file_key(p, file_key) == MLV_ENV_OK);
+        CHECK(mlv_pay_open_feed(p, env.data, env.len) == MLV_ENV_OK && mlv_pay_open_finish(p, again) == MLV_ENV_OK);
+        mlv_pay_open_free(p);
+        test_opened_free(&one);
+        test_opened_free(&two);
+    }
+    {
+        /* The header alone gives the same file key. */
+        uint8_t k2[MLV_ENV_FILE_KEY_BYTES];
+        int index = -2;
+        CHECK(mlv_env_header_open(env.data, MLV_ENV_HEADER_BYTES(2), &k0, 1, k2, &index) == MLV_ENV_OK);
+        CHECK(index == 0 && memcmp(k2, file_key, sizeof k2) == 0);
+        CHECK_EQ_INT(mlv_env_header_open(env.data, MLV_ENV_HEADER_BYTES(2) - 1, &k0, 1, k2, &index),
+                     MLV_ENV_ERR_TRUNCATED);
+    }
     file_key[5] ^= 1;
     CHECK_EQ_INT(open_with_file_key(env.data, env.len, file_key, &got, again), MLV_ENV_ERR_TAMPERED);
     test_opened_free(&got);
