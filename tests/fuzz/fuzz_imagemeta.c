@@ -4,7 +4,8 @@
  * (the lseek path) and, when it fits, a pipe (the read-through path).
  * Promised beyond not crashing: both paths and both calls agree on kind,
  * status and flags; a strip that succeeded accounts for every byte it left
- * out, and its output inspects clean and strips to itself.
+ * out, and its output inspects clean and strips to itself; the description
+ * of what was found fits in what it says it needs.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -79,6 +80,18 @@ static void fuzz_check_output(const uint8_t *out, size_t len, mlv_img_kind kind)
     close(again);
 }
 
+/* The description fits what it says it needs, cut or whole. */
+static void fuzz_check_describe(const mlv_img_report *r)
+{
+    char whole[1024], cut[16];
+    size_t need = mlv_img_describe(r, whole, sizeof whole);
+
+    FUZZ_ASSERT(need > 0u && need < sizeof whole && strlen(whole) == need);
+    FUZZ_ASSERT(mlv_img_describe(r, cut, sizeof cut) == need);
+    FUZZ_ASSERT(strlen(cut) == (need < sizeof cut ? need : sizeof cut - 1u));
+    FUZZ_ASSERT(strncmp(cut, whole, strlen(cut)) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     mlv_img_report seen, removed, piped;
@@ -109,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(result);
     close(in);
     close(out);
+    fuzz_check_describe(&seen);
 
     if ((pipe_fd = fuzz_pipe(data, size)) >= 0) {
         FUZZ_ASSERT(mlv_img_inspect_fd(pipe_fd, &piped) == inspected);

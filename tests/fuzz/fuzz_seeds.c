@@ -465,6 +465,9 @@ static void make_images(void)
     imgb_free(&b);
     imgb_free(&tiff);
 
+    imgb_sample_png_profiles(&b);
+    put("imagemeta", "png-raw-profiles", b.data, b.len);
+    imgb_free(&b);
     put("imagemeta", "heic", "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24);
 }
 

@@ -301,6 +301,22 @@ void imgb_sample_png(imgb *in, imgb *out, int big_endian)
     imgb_put(in, "trailing bytes", 14);
 }
 
+void imgb_sample_png_profiles(imgb *in)
+{
+    static const uint8_t ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
+    static const char exif[] = "Raw profile type exif\0\nexif\n 8\n4d4d002a00000008";
+    static const char iptc[] = "Raw profile type iptc\0\0x";
+    static const char when[] = "Creation Time\0" "2026-11-30 14:22";
+
+    imgb_png_signature(in);
+    imgb_png_chunk(in, "IHDR", ihdr, sizeof ihdr);
+    imgb_png_chunk(in, "tEXt", exif, sizeof exif - 1u);
+    imgb_png_chunk(in, "zTXt", iptc, sizeof iptc - 1u);
+    imgb_png_chunk(in, "tEXt", when, sizeof when - 1u);
+    imgb_png_chunk(in, "IDAT", "\x78\x01\x01\x02\x00\xfd\xff\x00\x00\x00\x02\x00\x01", 13);
+    imgb_png_chunk(in, "IEND", "", 0);
+}
+
 /* ---- MP4 --------------------------------------------------------------- */
 
 size_t imgb_box_open(imgb *b, const char *type)
@@ -362,6 +378,8 @@ void imgb_sample_mp4(imgb *b, size_t mdat_bytes, int clean)
         udta = imgb_box_open(b, "udta");
         box_leaf(b, "\xa9xyz", place, sizeof place - 1u);
         box_leaf(b, "\xa9mak", "\0\5\0\0Apple", 9);
+        box_leaf(b, "\xa9" "day", "\0\x0a\0\0" "2026-11-30", 14);
+        box_leaf(b, "XMP_", "<x:xmpmeta/>", 12);
         imgb_box_close(b, udta);
         meta = imgb_box_open(b, "meta");
         imgb_u32be(b, 0);

@@ -59,11 +59,15 @@ void imgb_png_signature(imgb *b);
  * ancillary chunk and a trailer among kept chunks; two IDATs. */
 void imgb_sample_png(imgb *in, imgb *out, int big_endian);
 
+/* A 1x1 grey PNG whose text chunks wrap Exif and IPTC as ImageMagick
+ * writes them ("Raw profile type ..."), and a creation time. */
+void imgb_sample_png_profiles(imgb *in);
+
 /* ISO-BMFF boxes: open writes a placeholder size, close patches it. */
 size_t imgb_box_open(imgb *b, const char *type);
 void imgb_box_close(imgb *b, size_t at);
 /* An MP4 with ftyp, moov (mvhd with a creation time, trak, udta with
- * ©xyz and ©mak, an ISO meta with Apple location keys) and `mdat_bytes`
+ * ©xyz, ©mak, ©day and XMP_, an ISO meta with Apple location keys) and `mdat_bytes`
  * of media data. With `clean`, no metadata and a zero creation time. */
 void imgb_sample_mp4(imgb *b, size_t mdat_bytes, int clean);
 

@@ -579,7 +579,7 @@ static void test_png_malformed(void)
 
 static void test_video(void)
 {
-    const uint32_t found = MLV_IMG_F_VIDEO_META | MLV_IMG_F_LOCATION | MLV_IMG_F_TIME | MLV_IMG_F_CAMERA;
+    const uint32_t found = MLV_IMG_F_VIDEO_META | MLV_IMG_F_LOCATION | MLV_IMG_F_TIME | MLV_IMG_F_CAMERA | MLV_IMG_F_XMP;
     imgb in = {0}, out = {0}, b = {0};
     mlv_img_report r;
     char text[256];
@@ -598,7 +598,7 @@ static void test_video(void)
     imgb_free(&out);
     CHECK_EQ_INT(imgio_run(in.data, in.len, IMGIO_MEMFD, NULL, &r), MLV_IMG_OK);
     mlv_img_describe(&r, text, sizeof text);
-    CHECK(strcmp(text, "location, date and time, camera make and model, video metadata present, not removed") == 0);
+    CHECK(strcmp(text, "location, date and time, camera make and model, XMP, video metadata present, not removed") == 0);
     /* mdat as the last box with size 0 ("to the end") and as a 64-bit box. */
     b = in;
     put32_at(&b, b.len - 300008, 0);
