@@ -187,8 +187,10 @@ static mlv_mp_status part_headers(const uint8_t *body, size_t len, size_t *pos, 
     if (end == NULL)
         return window == avail ? MLV_MP_MALFORMED : MLV_MP_LIMIT;
     for (const uint8_t *line = start; line <= end;) {
+        /* Never NULL: the block ends with the CRLF at `end`. */
         const uint8_t *eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-        mlv_mp_status st = part_header(line, (size_t)(eol - line), part, &seen_cd, &seen_ct);
+        mlv_mp_status st = eol == NULL ? MLV_MP_MALFORMED
+                                       : part_header(line, (size_t)(eol - line), part, &seen_cd, &seen_ct);
 
         if (st != MLV_MP_OK)
             return st;
