@@ -2,10 +2,13 @@
  * malyava: the editors' tool. This file only dispatches; each subcommand
  * lives in its own file (commands.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include <malyava/proc.h>
 
 #include "commands.h"
 
@@ -61,6 +64,10 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         printf("malyava %s\n", MALYAVA_VERSION);
         return 0;
+    }
+    if (mlv_proc_no_core_dumps() != 0) {
+        fprintf(stderr, "malyava: cannot turn core dumps off: %s\n", strerror(errno));
+        return 1;
     }
     if (sodium_init() < 0) {
         fprintf(stderr, "malyava: libsodium failed to initialise; check that the system has a working random source\n");

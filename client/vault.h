@@ -20,7 +20,7 @@
 
 #include <malyava/payload.h>
 
-#include "db.h"
+#include "vdb.h"
 
 typedef struct mlv_vault {
     mlv_vdb *db;

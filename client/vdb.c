@@ -1,5 +1,5 @@
 /* See db.h. The only file of malyava that speaks SQL. */
-#include "db.h"
+#include "vdb.h"
 
 #include <errno.h>
 #include <fcntl.h>
