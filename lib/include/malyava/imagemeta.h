@@ -18,9 +18,9 @@
  *  - WebP, HEIC/AVIF, GIF, TIFF/raw and JPEG XL are reported as "other
  *    image, not inspected": treat them as carrying metadata.
  *
- * Stripping a JPEG keeps SOI, DQT, DHT, DAC, SOFn, DRI, DNL, SOS with its
- * entropy-coded data, APP0 JFIF (with any embedded thumbnail cut out),
- * APP2 ICC_PROFILE, APP14 Adobe and EOI, byte for byte and in order. It
+ * Stripping a JPEG keeps SOI, DQT, DHT, DAC, SOFn, DRI, DNL, DHP, EXP, SOS
+ * with its entropy-coded data, APP0 JFIF (with any embedded thumbnail cut
+ * out), APP2 ICC_PROFILE, APP14 Adobe and EOI, byte for byte and in order. It
  * drops APP1 (Exif, XMP), APP13 (IPTC/Photoshop), COM, every other APPn
  * (JFXX thumbnails, MPF, FlashPix, maker segments) and anything after EOI
  * (appended images, "motion photo" videos).
