@@ -233,49 +233,8 @@ static const refusal *build_record(nojs_build *b)
 
 /* ---- sealing and storing ------------------------------------------------ */
 
-typedef struct out_buf {
-    uint8_t *p;
-    size_t len, cap;
-} out_buf;
-
-static int out_write(void *ctx, const uint8_t *buf, size_t len)
+static const refusal *status_refusal(mlv_env_status st)
 {
-    out_buf *o = ctx;
-
-    if (o->cap - o->len < len) {
-        size_t cap = o->cap == 0 ? 64u * 1024u : o->cap;
-        uint8_t *p;
-
-        while (cap - o->len < len)
-            cap *= 2u;
-        p = realloc(o->p, cap);
-        if (p == NULL)
-            return -1;
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, buf, len);
-    o->len += len;
-    return 0;
-}
-
-/* Seals the record and files to the manifest's keys; the envelope is
- * ciphertext, so ordinary memory holds it. */
-static const refusal *seal(mlv_srv *s, const nojs_build *b, out_buf *env, uint8_t receipt[MLV_RECEIPT_BYTES])
-{
-    mlv_box_public keys[MLV_MAX_MANIFEST_KEYS];
-    mlv_pay_sealer *ps = NULL;
-    mlv_env_status st;
-    size_t n;
-
-    if (mlv_trust_recipients(s->trust, today(), keys, &n) != MLV_TRUST_OK || n == 0)
-        return &refuse_closed;
-    st = mlv_pay_seal_new(&ps, keys, n, MLV_ENV_FLAG_SERVER_SEALED, &b->meta, out_write, env);
-    for (size_t i = 0; st == MLV_ENV_OK && i < b->meta.nfiles; i++)
-        st = mlv_pay_seal_data(ps, b->file_parts[i]->data.p, b->file_parts[i]->data.len);
-    if (st == MLV_ENV_OK)
-        st = mlv_pay_seal_finish(ps, receipt);
-    mlv_pay_seal_free(ps);
     if (st == MLV_ENV_OK)
         return NULL;
     if (st == MLV_ENV_ERR_MALFORMED)
@@ -286,17 +245,70 @@ static const refusal *seal(mlv_srv *s, const nojs_build *b, out_buf *env, uint8_
     return &refuse_internal;
 }
 
-/* The envelope becomes a received submission through the same steps as
- * a finished tus upload: reservation, file, fsync and rename, row. */
-static const refusal *store(mlv_srv *s, const out_buf *env, const uint8_t sealed[MLV_RECEIPT_BYTES])
+/* The envelope's exact size, known before sealing (docs/FORMAT.md §2.3),
+ * so the upload can be reserved against the quotas first. */
+static mlv_env_status envelope_size(const mlv_metadata *m, size_t nkeys, uint64_t *out)
 {
-    uint8_t receipt[MLV_RECEIPT_BYTES];
+    uint64_t payload = 4u;
+    char *json = NULL;
+    size_t len = 0;
+    mlv_env_status st = mlv_meta_encode(m, &json, &len);
+
+    if (st != MLV_ENV_OK)
+        return st;
+    sodium_memzero(json, len);
+    free(json);
+    payload += len;
+    for (size_t i = 0; i < m->nfiles; i++)
+        payload += m->files[i].length;
+    *out = mlv_env_total_bytes((uint32_t)nkeys, mlv_pad_padme(payload));
+    return MLV_ENV_OK;
+}
+
+static int write_fd(void *ctx, const uint8_t *buf, size_t len)
+{
+    return mlv_file_write_all(*(const int *)ctx, buf, len);
+}
+
+/* Seals straight into the upload's file (ciphertext only ever reaches
+ * the disk); the receipt of what was written. */
+static mlv_env_status seal_into(int fd, const mlv_box_public *keys, size_t n, const nojs_build *b,
+                                uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    mlv_pay_sealer *ps = NULL;
+    mlv_env_status st = mlv_pay_seal_new(&ps, keys, n, MLV_ENV_FLAG_SERVER_SEALED, &b->meta, write_fd, &fd);
+
+    for (size_t i = 0; st == MLV_ENV_OK && i < b->meta.nfiles; i++)
+        st = mlv_pay_seal_data(ps, b->file_parts[i]->data.p, b->file_parts[i]->data.len);
+    if (st == MLV_ENV_OK)
+        st = mlv_pay_seal_finish(ps, receipt);
+    mlv_pay_seal_free(ps);
+    return st;
+}
+
+/*
+ * Seals to the current manifest's editor keys and stores the envelope
+ * through the same steps as a finished tus upload: reservation against
+ * the quotas, the file in uploads/, fsync and rename, the row. The
+ * receipt is the one computed from the disk, checked against the
+ * sealer's.
+ */
+static const refusal *seal_and_store(mlv_srv *s, const nojs_build *b, uint8_t receipt[MLV_RECEIPT_BYTES])
+{
+    mlv_box_public keys[MLV_MAX_MANIFEST_KEYS];
+    uint8_t sealed[MLV_RECEIPT_BYTES];
+    const refusal *why = &refuse_internal;
     mlv_db_upload u;
     mlv_db_status dst;
+    mlv_env_status st;
     int64_t day = today();
-    int fd;
+    size_t n;
+    int fd = -1;
 
-    u.length = env->len;
+    if (mlv_trust_recipients(s->trust, day, keys, &n) != MLV_TRUST_OK || n == 0)
+        return &refuse_closed;
+    if ((st = envelope_size(&b->meta, n, &u.length)) != MLV_ENV_OK)
+        return status_refusal(st);
     dst = mlv_srv_reserve(s, &u);
     if (dst == MLV_DB_FULL_COUNT || dst == MLV_DB_FULL_DISK)
         return &refuse_busy;
@@ -309,22 +321,40 @@ static const refusal *store(mlv_srv *s, const out_buf *env, const uint8_t sealed
         close(fd);
         fd = mlv_store_part_open(&s->store, u.id);
     }
-    if (fd >= 0 && mlv_file_write_all(fd, env->p, env->len) == 0 &&
-        mlv_store_promote(&s->store, u.id, fd, env->len, day, receipt) == 0 &&
-        sodium_memcmp(receipt, sealed, sizeof receipt) == 0 &&
-        mlv_db_upload_finish(s->db, u.id, receipt, day) == MLV_DB_OK) {
+    st = fd >= 0 ? seal_into(fd, keys, n, b, sealed) : MLV_ENV_ERR_SYSTEM;
+    if (st != MLV_ENV_OK) {
+        why = status_refusal(st);
+    } else if (mlv_store_promote(&s->store, u.id, fd, u.length, day, receipt) == 0 &&
+               sodium_memcmp(receipt, sealed, sizeof sealed) == 0 &&
+               mlv_db_upload_finish(s->db, u.id, receipt, day) == MLV_DB_OK) {
         close(fd);
         return NULL;
+    } else {
+        mlv_log_msg("cannot store a plain-form submission: %s", strerror(errno));
     }
-    mlv_log_msg("cannot store a plain-form submission: %s", strerror(errno));
     if (fd >= 0)
         close(fd);
-    /* Whichever of the two names the file has now goes, then the row. */
-    mlv_store_part_remove(&s->store, u.id);
-    if (mlv_store_demote(&s->store, u.id) == 0)
+    /* Whichever of its two names the file has now goes, then the row. */
+    if (mlv_store_part_remove(&s->store, u.id) != 0 && mlv_store_demote(&s->store, u.id) == 0)
         mlv_store_part_remove(&s->store, u.id);
     mlv_db_upload_delete(s->db, u.id);
-    return &refuse_internal;
+    return why;
+}
+
+/* Room for every text, name and type the record copies, and the fallback
+ * names: file contents stay where they are in the body. */
+static size_t arena_need(const nojs_build *b)
+{
+    size_t need = 0;
+
+    for (size_t i = 0; i < b->nparts; i++) {
+        const mlv_mp_part *p = &b->parts[i];
+
+        need += p->filename.len + p->type.len + 32u;
+        if (!mlv_mp_is(p->name, "file"))
+            need += p->data.len;
+    }
+    return need;
 }
 
 static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
@@ -332,21 +362,18 @@ static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
     nojs_build *b = sodium_malloc(sizeof *b);
     uint8_t receipt[MLV_RECEIPT_BYTES];
     char receipt_str[MLV_RECEIPT_STR_BYTES];
-    out_buf env = { NULL, 0, 0 };
     const refusal *why = &refuse_internal;
     enum MHD_Result rc;
 
     if (b == NULL)
         return send_refusal(r, why);
     memset(b, 0, sizeof *b);
-    b->arena_size = q->len + MLV_SRV_NOJS_MAX_PARTS * 32u;
-    b->arena = sodium_malloc(b->arena_size);
-    if (b->arena == NULL)
-        goto out;
     switch (mlv_mp_parse(q->body, q->len, q->boundary, MLV_SRV_NOJS_MAX_PART_HEADER_BYTES, b->parts,
                          MLV_SRV_NOJS_MAX_PARTS, &b->nparts)) {
     case MLV_MP_OK:
-        why = build_record(b);
+        b->arena_size = arena_need(b);
+        b->arena = sodium_malloc(b->arena_size);
+        why = b->arena == NULL ? &refuse_busy : build_record(b);
         break;
     case MLV_MP_LIMIT:
         why = &refuse_too_large;
@@ -355,20 +382,16 @@ static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
         why = &refuse_malformed;
         break;
     }
-    if (why == NULL && b->honeypot) {
-        /* Looks like any receipt; nothing was sealed or stored. */
-        randombytes_buf(receipt, sizeof receipt);
-    } else if (why == NULL && (why = seal(r->srv, b, &env, receipt)) == NULL) {
-        why = store(r->srv, &env, receipt);
-    }
-out:
+    if (why == NULL && b->honeypot)
+        randombytes_buf(receipt, sizeof receipt); /* looks like any receipt; nothing was stored */
+    else if (why == NULL)
+        why = seal_and_store(r->srv, b, receipt);
     if (why == NULL) {
         mlv_env_receipt_to_string(receipt_str, receipt);
         rc = mlv_pages_send(r, MHD_HTTP_OK, "nojs-done.html", receipt_str, NULL);
     } else {
         rc = send_refusal(r, why);
     }
-    free(env.p);
     sodium_free(b->arena);
     sodium_free(b);
     return rc;

@@ -214,6 +214,14 @@ def main():
         check(len(big) == MAX_BYTES, "the test form is exactly 16 MiB")
         st, h, answer, raw = srv.request("POST", "/nojs", hb, big, timeout=120)
         check(st == 200 and shown_receipt(answer) is not None, f"a form of exactly 16 MiB is taken ({st})")
+        check(os.listdir(os.path.join(data, "uploads")) == [], "no upload file is left behind")
+        srv.stop()
+
+        # The plain form goes through the same quotas as uploads.
+        srv = Server(data, "--max-disk-bytes", "17MiB").start()
+        expect_refused(srv, data, *multipart([("file", os.urandom(3 * 1024 * 1024), "video.mp4", "video/mp4")]),
+                       503, "a form over the disk quota")
+        check(os.listdir(os.path.join(data, "uploads")) == [], "the refused form left no file")
         srv.stop()
         srv = None
     finally:
