@@ -220,9 +220,15 @@ async function send() {
     }
     status(t('st_prepare'));
     const files = await prepareFiles($('keep-location').checked);
+    // The first of two reads: a gigabyte takes a while, so show it.
+    const total = files.reduce((n, f) => n + f.source.length, 0);
+    let hashed = 0;
     for (const f of files) {
       f.length = f.source.length;
-      f.blake2b = await digestOf(sodium, f.source);
+      f.blake2b = await digestOf(sodium, f.source, 1 << 20, (n) => {
+        hashed += n;
+        $('bar').value = total > 0 ? hashed / total : 1;
+      });
     }
     if (words) keys = codename.derive(sodium, words);
     const fields = {};
