@@ -22,7 +22,7 @@ await sodium.ready;
 
 const root = tmp('submit');
 const org = new Org(root);
-const powFlag = /--pow-bits/.test(run(DROPBOX, 'serve', '--help')) ? ['--pow-bits', '8'] : [];
+const powFlag = /--pow-bits/.test(run(DROPBOX, '--help')) ? ['--pow-bits', '12'] : [];
 const srv = await new Server(root, org, powFlag).start();
 const b = await browser();
 const seen = new Set();
