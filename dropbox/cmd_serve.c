@@ -17,6 +17,7 @@
 
 #include "airgap.h"
 #include "commands.h"
+#include "harden.h"
 #include "http.h"
 #include "log.h"
 #include "recover.h"
@@ -202,6 +203,12 @@ int mlv_cmd_serve(int argc, char **argv)
     if (d == NULL) {
         mlv_log_msg("cannot start the HTTP server; check the settings and the system's limits on threads and files");
         close(fd);
+        goto out;
+    }
+    /* Last, with every socket, file and thread in place: from here on
+     * only what serving needs is allowed. */
+    if (mlv_harden_apply((mlv_harden_mode)cfg.seccomp) != 0) {
+        mlv_http_stop(d);
         goto out;
     }
     printf("malyava-dropbox: listening on %s\n", url);

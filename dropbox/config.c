@@ -12,6 +12,7 @@
 
 #include <malyava/fileio.h>
 
+#include "harden.h"
 #include "log.h"
 
 #define KIB 1024ull
@@ -79,6 +80,10 @@ static const struct cfg_key {
       "Leading zero bits of the proof of work a client computes before it may\n"
       "create an upload (about 2^N hashes; 20 takes a cheap phone a few seconds).\n"
       "Raise it under a flood of fake uploads, then send SIGHUP; 0 turns it off." },
+    { "seccomp", CFG_COUNT, offsetof(mlv_cfg, seccomp), MLV_HARDEN_OFF, MLV_HARDEN_REPORT, MLV_HARDEN_ON,
+      "System calls `serve` may make once started (seccomp allowlist, see SECURITY.md):\n"
+      "1 enforces it; 2 lets a call outside it fail and logs its number (send those\n"
+      "to the developers); 0 turns it off, for debugging only." },
     { "export_token_hash", CFG_HASH, offsetof(mlv_cfg, export_token_hash), 0, 0, 0,
       "BLAKE2b-256 (hex) of the editors' export token, written by init. The token\n"
       "itself is shown once and never stored." },

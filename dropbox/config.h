@@ -34,6 +34,7 @@ typedef struct mlv_cfg {
     uint64_t reply_account_days;
     uint64_t retention_days;
     uint64_t pow_bits;
+    uint64_t seccomp; /* mlv_harden_mode */
     int has_export_token;
     /* BLAKE2b-256 of the 32 decoded token bytes; the token itself is never stored. */
     uint8_t export_token_hash[MLV_CFG_TOKEN_HASH_BYTES];

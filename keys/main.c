@@ -3,10 +3,13 @@
  * Meant for an offline machine. This file parses the options before the
  * command and dispatches; the commands live in cmd_*.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include <malyava/proc.h>
 
 #include "keys.h"
 
@@ -46,6 +49,8 @@ int main(int argc, char **argv)
     mlv_keys_opts o = { .dir = ".", .pass_file = NULL };
     int i = 1;
 
+    if (mlv_proc_no_core_dumps() != 0)
+        return mlv_keys_fail("cannot turn core dumps off: %s", strerror(errno));
     mlv_key_kdf_default(&o.kdf);
     for (; i < argc && strncmp(argv[i], "-", 1) == 0; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -1,0 +1,39 @@
+/*
+ * mlv_proc_no_core_dumps, as every program calls it first: afterwards
+ * the process is not dumpable and its core limit is 0, soft and hard, so
+ * nothing can raise it again.
+ */
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <malyava/proc.h>
+
+int main(void)
+{
+    struct rlimit rl;
+    const struct rlimit more = { RLIM_INFINITY, RLIM_INFINITY };
+    int failed = 0;
+
+    if (mlv_proc_no_core_dumps() != 0) {
+        perror("mlv_proc_no_core_dumps");
+        return 1;
+    }
+    if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        fprintf(stderr, "FAIL: the process is still dumpable\n");
+        failed = 1;
+    }
+    if (getrlimit(RLIMIT_CORE, &rl) != 0 || rl.rlim_cur != 0 || rl.rlim_max != 0) {
+        fprintf(stderr, "FAIL: RLIMIT_CORE is not 0/0\n");
+        failed = 1;
+    }
+    /* Raising the hard limit back needs CAP_SYS_RESOURCE; as root it
+     * succeeds, and the process is still not dumpable. */
+    if (setrlimit(RLIMIT_CORE, &more) == 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        fprintf(stderr, "FAIL: raising the core limit made the process dumpable\n");
+        failed = 1;
+    }
+    if (!failed)
+        fprintf(stderr, "no core dumps: not dumpable, RLIMIT_CORE 0/0\n");
+    return failed;
+}
