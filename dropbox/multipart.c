@@ -186,15 +186,16 @@ static mlv_mp_status part_headers(const uint8_t *body, size_t len, size_t *pos, 
 
     if (end == NULL)
         return window == avail ? MLV_MP_MALFORMED : MLV_MP_LIMIT;
-    for (const uint8_t *line = start; line <= end;) {
-        /* Never NULL: the block ends with the CRLF at `end`. */
-        const uint8_t *eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-        mlv_mp_status st = eol == NULL ? MLV_MP_MALFORMED
-                                       : part_header(line, (size_t)(eol - line), part, &seen_cd, &seen_ct);
+    /* Lines up to and including the CRLF at `end`. */
+    for (size_t i = 0, line = 0, n = (size_t)(end - start) + 2u; i + 1u < n; i++) {
+        mlv_mp_status st;
 
+        if (start[i] != '\r' || start[i + 1u] != '\n')
+            continue;
+        st = part_header(start + line, i - line, part, &seen_cd, &seen_ct);
         if (st != MLV_MP_OK)
             return st;
-        line = eol + 2;
+        line = ++i + 1u;
     }
     if (part->name.p == NULL || part->name.len == 0)
         return MLV_MP_MALFORMED;
@@ -227,7 +228,7 @@ mlv_mp_status mlv_mp_parse(const uint8_t *body, size_t len, const char *boundary
     int end;
 
     *nparts = 0;
-    if (blen == 0 || blen > MLV_MP_BOUNDARY_MAX)
+    if (body == NULL || blen == 0 || blen > MLV_MP_BOUNDARY_MAX)
         return MLV_MP_MALFORMED;
     memcpy(delim, "\r\n--", 4);
     memcpy(delim + 4, boundary, blen);
