@@ -8,7 +8,8 @@
 - A system call the filter forbids kills the process: socket(2) in
   `malyava-dropbox seccomp-selftest` ends in SIGSYS.
 - Core dumps are off in all three programs (/proc/PID/limits shows a core
-  size of 0, soft and hard), checked while each runs.
+  size of 0, soft and hard), and passphrases and secret keys sit in
+  locked memory (VmLck), checked while each runs.
 - The server runs as an unprivileged user (nobody, when the test runs as
   root), with the data directory owned by that user.
 """
@@ -42,20 +43,22 @@ def core_limit(pid):
 
 
 def core_off_while_running(what, args):
-    """Runs `args` and polls its /proc/PID/limits until it shows a core
-    size of 0/0 (set first thing in main) or the process ends."""
+    """Runs `args` and polls /proc/PID while it runs: its core size limit
+    (0/0 once main has started) and its locked memory (the passphrase and
+    secret keys live in sodium_malloc's locked pages)."""
     p = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = None
+    seen, locked = None, 0
     while p.poll() is None:
         try:
-            seen = core_limit(p.pid)
-        except OSError:
-            break
-        if seen == ["0", "0"]:
+            if seen != ["0", "0"]:
+                seen = core_limit(p.pid)
+            locked = max(locked, int(status(p.pid).get("VmLck", "0 kB").split()[0]))
+        except (OSError, ValueError):
             break
         time.sleep(0.002)
     out, err = p.communicate(timeout=120)
     check(seen == ["0", "0"], f"{what}: core dumps off while it runs ({seen})")
+    check(locked > 0, f"{what}: its secrets are in locked memory (VmLck {locked} kB)")
     return p.returncode, err
 
 
