@@ -310,6 +310,16 @@ static void gather_free(gather *g)
 
 /* ---- printing ------------------------------------------------------------- */
 
+/* Characters, not bytes, for lining up columns of UTF-8 text. */
+static size_t utf8_chars(const char *s, size_t max_bytes)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; s[i] != '\0' && i < max_bytes; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
 /* At most `max` bytes of `text` on one line, cut at a character boundary. */
 static void print_cut(const char *text, size_t max)
 {
@@ -342,8 +352,12 @@ static void print_row(const row *r)
     const char *place = field_value(&r->meta, "place");
 
     mlv_day_format(day, r->received_day);
-    printf("%5lld  %s  %-10s %-10.10s %3zu ", (long long)r->id, day, r->state->status,
-           r->state->assignee != NULL ? r->state->assignee : "-", r->meta.nfiles);
+    const char *who = r->state->assignee != NULL ? r->state->assignee : "-";
+    size_t width = utf8_chars(who, 10);
+
+    printf("%5lld  %s  %-10s ", (long long)r->id, day, r->state->status);
+    print_cut(who, 10);
+    printf("%*s %3zu ", (int)(width < 10 ? 10 - width : 0), "", r->meta.nfiles);
     print_size(r->size);
     printf("  %-16s ", r->sealed_to);
     if (!r->readable) {
@@ -483,7 +497,16 @@ static int list_or_search(int argc, char **argv, int search)
             break;
         case 'o': if (parse_sort(optarg) != 0) return 2; break;
         case 'r': sort_reverse = 1; break;
-        case 'l': limit = strtoul(optarg, NULL, 10); break;
+        case 'l': {
+            char *end = NULL;
+            errno = 0;
+            limit = strtoul(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-') {
+                mlv_cli_error("--limit takes a number of lines, e.g. --limit 50");
+                return 2;
+            }
+            break;
+        }
         case 'h': list_usage(stdout, argv[0]); return 0;
         default: list_usage(stderr, argv[0]); return 2;
         }
@@ -731,16 +754,6 @@ static void tallies_free(tallies *t)
     for (size_t i = 0; i < t->n; i++)
         free(t->items[i].name);
     free(t->items);
-}
-
-/* Characters, not bytes, for lining up columns of UTF-8 text. */
-static size_t utf8_chars(const char *s, size_t max_bytes)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; s[i] != '\0' && i < max_bytes; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
 }
 
 static void print_tallies(const char *title, const tallies *t, size_t total)
