@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 
@@ -31,6 +32,12 @@ def page_headers_ok(h, raw):
     return (h.get("content-security-policy") == PAGE_CSP and h.get("cache-control") == "no-store"
             and h.get("referrer-policy") == "no-referrer" and h.get("x-content-type-options") == "nosniff"
             and "set-cookie" not in names and "server" not in names)
+
+
+def html_escape(s):
+    """What the server's escaping must give: & < > " ' as entities."""
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#39;"))
 
 
 def lang_of(body):
@@ -98,6 +105,16 @@ def main():
             check(sth == 200 and bodyh == b"" and page_headers_ok(hh, rawh), f"HEAD {path}: headers only")
             st, h, body, raw = srv.request("POST" if path != "/nojs" else "PUT", path)
             check(st == 405 and "GET" in h.get("allow", ""), f"{path}: other methods get 405 with Allow ({st})")
+
+        # -- every {{t.KEY}} is the language's text (English where missing), HTML-escaped
+        for path, tpl in PAGES.items():
+            with open(os.path.join(WEB, tpl), encoding="utf-8") as f:
+                keys = sorted(set(re.findall(r"\{\{t\.([A-Za-z0-9_.-]+)\}\}", f.read())))
+            for code in ("en", "ru", "uk"):
+                st, h, body, raw = srv.request("GET", f"{path}?lang={code}")
+                text = body.decode()
+                missing = [k for k in keys if html_escape(langs[code].get(k, langs["en"][k])) not in text]
+                check(keys and not missing, f"{path} in {code}: every text in place and escaped (missing {missing})")
 
         st, h, body, raw = srv.request("GET", "/")
         text = body.decode()
