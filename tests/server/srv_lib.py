@@ -214,6 +214,43 @@ class Server:
         return loc, receipt
 
 
+class Dropbox:
+    """A throwaway organisation (one editor, alice, and a signed manifest),
+    a data directory and a running server: `with Dropbox(tag, *flags) as
+    box:`. Leaving stops whichever server box.srv then is (so its
+    sanitizers are heard) and removes everything."""
+
+    def __init__(self, tag, *flags):
+        self.root = tmpdir(tag)
+        self.flags = flags
+        self.srv = None
+
+    def __enter__(self):
+        try:
+            self.org = Org(self.root)
+            self.manifest = self.org.sign(["alice"])
+            self.data, _ = init_data_dir(self.root, self.org, self.manifest)
+            self.srv = Server(self.data, *self.flags).start()
+        except BaseException:
+            cleanup(self.root)
+            raise
+        return self
+
+    def restart(self, *flags):
+        """Stops the server and starts a new one on the same data."""
+        self.srv.stop()
+        self.srv = Server(self.data, *flags).start()
+        return self.srv
+
+    def __exit__(self, *exc):
+        try:
+            if self.srv is not None and self.srv.proc is not None and self.srv.proc.poll() is None:
+                self.srv.stop()
+        finally:
+            cleanup(self.root)
+        return False
+
+
 def receipt_of(data):
     """The receipt computed independently: BLAKE2b-128 in groups of four."""
     h = hashlib.blake2b(data, digest_size=16).hexdigest()

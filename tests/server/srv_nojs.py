@@ -17,7 +17,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import MALYAVA, Checks, Org, Server, cleanup, init_data_dir, receipt_of, run, snapshot, tmpdir  # noqa: E402
+from srv_lib import MALYAVA, Checks, Dropbox, receipt_of, run, snapshot  # noqa: E402
 
 PAGE_CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -106,13 +106,8 @@ def raw_exchange(port, head):
 
 
 def main():
-    root = tmpdir("srv-nojs")
-    srv = None
-    try:
-        org = Org(root)
-        manifest = org.sign(["alice"])
-        data, _ = init_data_dir(root, org, manifest)
-        srv = Server(data).start()
+    with Dropbox("srv-nojs") as box:
+        org, data, srv = box.org, box.data, box.srv
         alice_key = os.path.join(org.dir, "editors", "alice.key")
 
         marker = "MARKER" + os.urandom(6).hex()
@@ -147,7 +142,7 @@ def main():
             upload_id = os.path.basename(stored[0])[:-4]
             st, h, _, _ = srv.head(f"/api/v1/uploads/{upload_id}")
             check(st == 200 and h.get("malyava-receipt") == receipt, "HEAD knows it as a received submission")
-            out = os.path.join(root, "opened")
+            out = os.path.join(box.root, "opened")
             p = run(MALYAVA, "open", "--key", alice_key, "--passphrase-file", org.passfile, stored[0], "-o", out)
             check(re.search(r"^receipt: (\S+)$", p.stdout, re.M).group(1) == receipt, "open prints the same receipt")
             check("server" in p.stdout.lower(), f"open tells the editor the server sealed it: {p.stdout}")
@@ -215,19 +210,12 @@ def main():
         st, h, answer, raw = srv.request("POST", "/nojs", hb, big, timeout=120)
         check(st == 200 and shown_receipt(answer) is not None, f"a form of exactly 16 MiB is taken ({st})")
         check(os.listdir(os.path.join(data, "uploads")) == [], "no upload file is left behind")
-        srv.stop()
 
         # The plain form goes through the same quotas as uploads.
-        srv = Server(data, "--max-disk-bytes", "17MiB").start()
+        srv = box.restart("--max-disk-bytes", "17MiB")
         expect_refused(srv, data, *multipart([("file", os.urandom(3 * 1024 * 1024), "video.mp4", "video/mp4")]),
                        503, "a form over the disk quota")
         check(os.listdir(os.path.join(data, "uploads")) == [], "the refused form left no file")
-        srv.stop()
-        srv = None
-    finally:
-        if srv is not None:
-            srv.stop()
-        cleanup(root)
     check.exit()
 
 

@@ -16,7 +16,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import Checks, Org, Server, cleanup, init_data_dir, tmpdir  # noqa: E402
+from srv_lib import Checks, Dropbox  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WEB = os.path.join(os.path.dirname(os.path.dirname(HERE)), "dropbox", "web")
@@ -76,13 +76,8 @@ def listed_files():
 
 
 def main():
-    root = tmpdir("srv-pages")
-    srv = None
-    try:
-        org = Org(root)
-        manifest = org.sign(["alice"])
-        data, _ = init_data_dir(root, org, manifest)
-        srv = Server(data).start()
+    with Dropbox("srv-pages") as box:
+        org, data, srv = box.org, box.data, box.srv
         key_line, fingerprint = org_pub_line_and_fingerprint(org.org_pub)
         langs = {}
         for name in listed_files():
@@ -192,12 +187,6 @@ def main():
             check(config not in raw_answer and b"export_token_hash" not in raw_answer, f"GET {path}: no file leaks")
         st, h, body, raw = srv.request("GET", "/static/style.css?x=1")
         check(st == 200, "a query string does not change which file is served")
-        srv.stop()
-        srv = None
-    finally:
-        if srv is not None:
-            srv.stop()
-        cleanup(root)
     check.exit()
 
 

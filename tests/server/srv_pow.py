@@ -17,8 +17,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import (TUS, Checks, Org, Server, cleanup, init_data_dir, pow_solve, pow_zero_bits,  # noqa: E402
-                     snapshot, tmpdir, wait_until)
+from srv_lib import TUS, Checks, Dropbox, Server, pow_solve, pow_zero_bits, snapshot, wait_until  # noqa: E402
 
 U = "/api/v1/uploads"
 BITS = 12
@@ -57,13 +56,8 @@ def refused(srv, data, work, status, what):
 
 
 def main():
-    root = tmpdir("srv-pow")
-    srv = None
-    try:
-        org = Org(root)
-        manifest = org.sign(["alice"])
-        data, _ = init_data_dir(root, org, manifest)
-        srv = Server(data, "--pow-bits", BITS).start()
+    with Dropbox("srv-pow", "--pow-bits", BITS) as box:
+        org, data, srv = box.org, box.data, box.srv
 
         a, b = challenge(srv), challenge(srv)
         check(a["bits"] == BITS and a["challenge"] != b["challenge"], "each challenge is new; bits as configured")
@@ -98,16 +92,15 @@ def main():
 
         # A restart makes a new key: older challenges are void.
         old = pow_solve(challenge(srv)["challenge"], BITS)
-        srv.stop()
-        srv = Server(data, "--pow-bits", BITS).start()
+        srv = box.restart("--pow-bits", BITS)
         refused(srv, data, old, 403, "a challenge from before the restart")
 
-        # SIGHUP applies pow_bits from the config file.
-        srv.stop()
-        srv = Server(data, "--pow-bits", "0").start()
+        srv = box.restart("--pow-bits", "0")
         check(challenge(srv)["bits"] == 0, "pow_bits 0 is announced")
         st, _, _, _ = post(srv, None)
         check(st == 201, "pow_bits 0 asks for no work")
+
+        # The config file's pow_bits, and SIGHUP applying a new one.
         srv.stop()
         cfg = os.path.join(data, "config")
         with open(cfg) as f:
@@ -115,7 +108,7 @@ def main():
         check(re.search(r"^pow_bits = 20$", text, re.M) is not None, "init writes pow_bits = 20, the default")
         with open(cfg, "w") as f:
             f.write(re.sub(r"^pow_bits = \d+$", "pow_bits = 4", text, flags=re.M))
-        srv = Server(data)
+        srv = box.srv = Server(data)
         srv.flags = []  # no --pow-bits: the config file decides
         srv.start()
         check(challenge(srv)["bits"] == 4, "the config file's pow_bits is used")
@@ -124,12 +117,6 @@ def main():
         srv.proc.send_signal(signal.SIGHUP)
         check(wait_until(lambda: challenge(srv)["bits"] == 16), "after SIGHUP the new pow_bits applies")
         check("pow_bits is now 16" in open(srv.log).read(), "the log says so")
-        srv.stop()
-        srv = None
-    finally:
-        if srv is not None:
-            srv.stop()
-        cleanup(root)
     check.exit()
 
 
