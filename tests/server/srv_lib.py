@@ -267,6 +267,29 @@ def stalled_patch(port, location, offset, content_length, first_bytes):
     return s
 
 
+def raw_request(port, request):
+    """Sends `request` bytes exactly as given (http.client would refuse or
+    rewrite some); returns (status, whole answer), read until the server
+    closes or the body its Content-Length announces is in."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        s.sendall(request)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data:
+                top, rest = data.split(b"\r\n\r\n", 1)
+                m = re.search(rb"(?i)\r\ncontent-length: (\d+)", top)
+                if m and len(rest) >= int(m.group(1)):
+                    break
+        return int(data.split(b" ", 2)[1]), data
+    finally:
+        s.close()
+
+
 def init_data_dir(root, org, manifest, *settings):
     data = os.path.join(root, "data")
     p = run(DROPBOX, "init", data, "--org-key", org.org_pub, "--manifest", manifest, *settings)

@@ -13,11 +13,10 @@ import glob
 import json
 import os
 import re
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import MALYAVA, Checks, Dropbox, receipt_of, run, snapshot  # noqa: E402
+from srv_lib import MALYAVA, Checks, Dropbox, raw_request, receipt_of, run, snapshot  # noqa: E402
 
 PAGE_CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -81,28 +80,6 @@ def expect_refused(srv, data, headers, body, status, what, extra=None):
           f"{what}: the error page with {status} (got {st} {answer[:200]!r})")
     check(snapshot(data) == before, f"{what}: nothing stored")
     return answer
-
-
-def raw_exchange(port, head):
-    """Sends only the request head; returns the status and the answer
-    (read until the server closes or its Content-Length is in)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    try:
-        s.sendall(head)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            if b"\r\n\r\n" in data:
-                top, rest = data.split(b"\r\n\r\n", 1)
-                m = re.search(rb"(?i)content-length: (\d+)", top)
-                if m and len(rest) >= int(m.group(1)):
-                    break
-        return int(data.split(b" ", 2)[1]), data
-    finally:
-        s.close()
 
 
 def main():
@@ -197,7 +174,7 @@ def main():
 
         # Too large: refused from the headers alone, before any body byte.
         before = snapshot(data)
-        st, answer = raw_exchange(srv.port, (
+        st, answer = raw_request(srv.port, (
             f"POST /nojs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {hdr['Content-Type']}\r\n"
             f"Content-Length: {MAX_BYTES + 1}\r\nExpect: 100-continue\r\n\r\n").encode())
         check(st == 413 and b'<p class="error">' in answer, f"a form over 16 MiB gets 413 and the error page ({st})")

@@ -12,11 +12,10 @@ import hashlib
 import json
 import os
 import re
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import Checks, Dropbox  # noqa: E402
+from srv_lib import Checks, Dropbox, raw_request  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WEB = os.path.join(os.path.dirname(os.path.dirname(HERE)), "dropbox", "web")
@@ -47,19 +46,8 @@ def lang_of(body):
 
 
 def raw_get(port, path):
-    """A request line exactly as given (http.client would not send some)."""
-    s = socket.create_connection(("127.0.0.1", port))
-    try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return int(data.split(b" ", 2)[1]), data
-    finally:
-        s.close()
+    """A request line exactly as given."""
+    return raw_request(port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
 
 
 def org_pub_line_and_fingerprint(org_pub_path):
