@@ -429,8 +429,14 @@ static char *url_of(const mlv_tus_client *c, const char *path, const char *id)
     return url;
 }
 
-int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, size_t *out_len)
+/*
+ * A small request and its whole answer (at most `max` bytes), retrying
+ * what a retry can fix. GET wants 200; POST hands back any final status.
+ */
+static int small_request(mlv_tus_client *c, method m, const char *path, const char *body, size_t len, size_t max,
+                         long *status, char **out, size_t *out_len)
 {
+    static const char *const text[] = { "Content-Type: text/plain", NULL };
     mlv_tus_reply r;
     char what[64];
     char *url = url_of(c, path, NULL);
@@ -446,65 +452,22 @@ int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, siz
         mlv_cli_error("out of memory");
         goto out;
     }
-    snprintf(what, sizeof what, "fetching %s", path);
+    snprintf(what, sizeof what, "%s %s", m == M_GET ? "fetching" : "posting to", path);
     c->failures = 0;
+    c->post_body = body;
+    c->post_len = len;
     for (;;) {
-        cc = perform(c, M_GET, url, NULL, NULL, &r);
+        cc = perform(c, m, url, m == M_POST ? text : NULL, NULL, &r);
         if (r.body_over) {
             mlv_cli_error("%s: the answer is larger than %zu bytes, so it cannot be a Malyava drop-box's; "
                           "check the URL", what, max);
             goto out;
         }
-        if (cc == CURLE_OK && r.status == 200)
+        if (cc == CURLE_OK && (m == M_GET ? r.status == 200 : !status_transient(r.status)))
             break;
         if (judge(c, what, cc, &r,
                   cc == CURLE_OK && r.status == 404 ? "check the URL: it does not look like a Malyava drop-box"
                                                     : NULL) != STEP_AGAIN)
-            goto out;
-    }
-    r.body[r.body_len] = '\0';
-    *out = (char *)r.body;
-    *out_len = r.body_len;
-    r.body = NULL;
-    rc = 0;
-out:
-    free(r.body);
-    free(url);
-    return rc;
-}
-
-int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
-                 char **out, size_t *out_len)
-{
-    static const char *const octets[] = { "Content-Type: text/plain", NULL };
-    mlv_tus_reply r;
-    char what[64];
-    char *url = url_of(c, path, NULL);
-    CURLcode cc;
-    int rc = -1;
-
-    *out = NULL;
-    *out_len = 0;
-    memset(&r, 0, sizeof r);
-    r.body_max = max;
-    r.body = malloc(max + 1u);
-    if (url == NULL || r.body == NULL) {
-        mlv_cli_error("out of memory");
-        goto out;
-    }
-    snprintf(what, sizeof what, "posting to %s", path);
-    c->failures = 0;
-    c->post_body = body;
-    c->post_len = len;
-    for (;;) {
-        cc = perform(c, M_POST, url, octets, NULL, &r);
-        if (r.body_over) {
-            mlv_cli_error("%s: the answer is larger than %zu bytes; check the URL", what, max);
-            goto out;
-        }
-        if (cc == CURLE_OK && !status_transient(r.status))
-            break;
-        if (judge(c, what, cc, &r, NULL) != STEP_AGAIN)
             goto out;
     }
     r.body[r.body_len] = '\0';
@@ -519,6 +482,19 @@ out:
     free(r.body);
     free(url);
     return rc;
+}
+
+int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, size_t *out_len)
+{
+    long status = 0;
+
+    return small_request(c, M_GET, path, NULL, 0, max, &status, out, out_len);
+}
+
+int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
+                 char **out, size_t *out_len)
+{
+    return small_request(c, M_POST, path, body, len, max, status, out, out_len);
 }
 
 /* ---- the upload -------------------------------------------------------- */

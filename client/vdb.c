@@ -816,35 +816,6 @@ static const char *const export_objects[][3] = {
 #define NCOLS (sizeof export_cols / sizeof export_cols[0])
 #define NOBJECTS (sizeof export_objects / sizeof export_objects[0])
 
-/* "file:" URI with immutable=1: no lock, no journal opened next to a file
- * that is not ours to trust or change. */
-static char *immutable_uri(const char *path)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t len = strlen(path), j = 5;
-    char *uri;
-
-    if (len > PATH_MAX)
-        return NULL;
-    uri = malloc(5u + 3u * len + sizeof "?immutable=1");
-    if (uri == NULL)
-        return NULL;
-    memcpy(uri, "file:", 5);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)path[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
-            ch == '.' || ch == '-' || ch == '_') {
-            uri[j++] = (char)ch;
-        } else {
-            uri[j++] = '%';
-            uri[j++] = hex[ch >> 4];
-            uri[j++] = hex[ch & 15u];
-        }
-    }
-    memcpy(uri + j, "?immutable=1", sizeof "?immutable=1");
-    return uri;
-}
-
 static mlv_vdb_status check_shape(sqlite3 *b, char *reason)
 {
     sqlite3_stmt *st = NULL;
@@ -1031,7 +1002,7 @@ mlv_vdb_status mlv_bundle_open(const char *path, mlv_bundle **out, size_t *count
         return MLV_VDB_REFUSED;
     }
     b = calloc(1, sizeof *b);
-    uri = immutable_uri(path);
+    uri = mlv_file_immutable_uri(path);
     if (b == NULL || uri == NULL) {
         set_reason(reason, "out of memory");
         rc = MLV_VDB_ERROR;

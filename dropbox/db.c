@@ -1182,35 +1182,6 @@ static int is_lower_hex(const unsigned char *s, size_t len)
     return 1;
 }
 
-/* "file:" URI of `path` with immutable=1: SQLite then takes no lock and
- * opens no journal, WAL or shm file next to a file it must not trust. */
-static char *immutable_uri(const char *path)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t len = strlen(path), j = 5;
-    char *uri;
-
-    if (len > PATH_MAX)
-        return NULL;
-    uri = malloc(5u + 3u * len + sizeof "?immutable=1");
-    if (uri == NULL)
-        return NULL;
-    memcpy(uri, "file:", 5);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)path[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
-            ch == '.' || ch == '-' || ch == '_') {
-            uri[j++] = (char)ch;
-        } else {
-            uri[j++] = '%';
-            uri[j++] = hex[ch >> 4];
-            uri[j++] = hex[ch & 15u];
-        }
-    }
-    memcpy(uri + j, "?immutable=1", sizeof "?immutable=1");
-    return uri;
-}
-
 static int64_t pragma_int(sqlite3 *b, const char *sql, int *ok)
 {
     sqlite3_stmt *st = NULL;
@@ -1465,7 +1436,7 @@ mlv_db_status mlv_db_replies_import(mlv_db *db, const char *path, int64_t today,
         rc = refuse(rep, "it is larger than %u bytes; split it", MLV_SRV_MAX_REPLIES_BUNDLE_BYTES);
         goto out;
     }
-    uri = immutable_uri(path);
+    uri = mlv_file_immutable_uri(path);
     if (uri == NULL)
         goto out;
     if (sqlite3_open_v2(uri, &b, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {

@@ -228,3 +228,30 @@ fail:
     errno = saved;
     return -1;
 }
+
+char *mlv_file_immutable_uri(const char *path)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t len = strlen(path), j = 5;
+    char *uri;
+
+    if (len > PATH_MAX)
+        return NULL;
+    uri = malloc(5u + 3u * len + sizeof "?immutable=1");
+    if (uri == NULL)
+        return NULL;
+    memcpy(uri, "file:", 5);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
+            ch == '.' || ch == '-' || ch == '_') {
+            uri[j++] = (char)ch;
+        } else {
+            uri[j++] = '%';
+            uri[j++] = hex[ch >> 4];
+            uri[j++] = hex[ch & 15u];
+        }
+    }
+    memcpy(uri + j, "?immutable=1", sizeof "?immutable=1");
+    return uri;
+}

@@ -40,23 +40,28 @@ CREATE TABLE chunks (submission TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB N
 
 
 def forge(db):
-    """Flips a byte inside the first envelope's payload and fixes up its
+    """Flips a byte inside the first envelope's last chunk and fixes up its
     receipt, so only the cryptography can tell."""
     sid = first_id(db)
-    data = b"".join(d for (d,) in db.execute("SELECT data FROM chunks WHERE submission = ? ORDER BY seq", (sid,)))
-    data = bytearray(data)
-    data[len(data) - 40] ^= 1
-    db.execute("DELETE FROM chunks WHERE submission = ?", (sid,))
-    db.execute("INSERT INTO chunks VALUES (?, 0, ?)", (sid, bytes(data)))
-    db.execute("UPDATE submissions SET receipt = ? WHERE id = ?", (receipt_of(bytes(data)), sid))
+    rows = db.execute("SELECT seq, data FROM chunks WHERE submission = ? ORDER BY seq", (sid,)).fetchall()
+    seq, last = rows[-1]
+    last = bytearray(last)
+    last[len(last) - 40] ^= 1
+    db.execute("UPDATE chunks SET data = ? WHERE submission = ? AND seq = ?", (bytes(last), sid, seq))
+    whole = b"".join(d for _, d in rows[:-1]) + bytes(last)
+    db.execute("UPDATE submissions SET receipt = ? WHERE id = ?", (receipt_of(whole), sid))
 
 
 def split_chunks(db):
-    """The same bytes in 1-byte chunks: odd, but within the format."""
+    """The first envelope (the one left out above) with its header in
+    1-byte chunks and the rest in odd sizes: strange, but within the format."""
     sid = first_id(db)
     data = b"".join(d for (d,) in db.execute("SELECT data FROM chunks WHERE submission = ? ORDER BY seq", (sid,)))
+    head = min(300, len(data) - 1)
+    pieces = [data[i:i + 1] for i in range(head)]
+    pieces += [data[i:i + 777_777] for i in range(head, len(data), 777_777)]
     db.execute("DELETE FROM chunks WHERE submission = ?", (sid,))
-    db.executemany("INSERT INTO chunks VALUES (?, ?, ?)", [(sid, i, data[i:i + 1]) for i in range(len(data))])
+    db.executemany("INSERT INTO chunks VALUES (?, ?, ?)", [(sid, i, p) for i, p in enumerate(pieces)])
 
 
 def main():
@@ -146,6 +151,7 @@ def main():
     p = v("import", b("split", split_chunks))
     check("imported 1 new, 2 already" in p.stdout, f"1-byte chunks import: {p.stdout!r}")
     check(v("show", "3").stdout.count("testimony") >= 2, "and the envelope opens")
+    check(forged_id in open(os.path.join(root, "split.ack")).read(), "and is acknowledged this time")
     cleanup(root)
     check.exit()
 

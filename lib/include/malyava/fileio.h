@@ -35,4 +35,9 @@ int mlv_file_replace(const char *path, const void *buf, size_t len);
 int mlv_file_sync_parent(const char *path);
 int mlv_file_sync_dir_fd(int dir_fd);
 
+/* A SQLite "file:" URI for `path` with immutable=1: the reader takes no
+ * lock and opens no journal, WAL or shm file next to a file it must not
+ * trust or change (bundles from a USB stick). malloc'd; NULL if too long. */
+char *mlv_file_immutable_uri(const char *path);
+
 #endif
