@@ -74,6 +74,29 @@ try {
   await exitPage.goBack();
   c.check(exitPage.url() === `${srv.url}/`, `"Back" after the quick exit does not return to the submit page: ${exitPage.url()}`);
 
+  // A manifest whose signature does not verify against the organisation
+  // key in the page: the page refuses to seal and nothing is uploaded.
+  const forged = await watchedPage(ctx);
+  const uploads = [];
+  forged.on('request', (r) => {
+    if (r.url().includes('/api/v1/uploads')) uploads.push(r.method());
+  });
+  await forged.route('**/manifest.minisig', async (route) => {
+    const real = await (await route.fetch()).text();
+    const lines = real.split('\n');
+    lines[3] = (lines[3][0] === 'A' ? 'B' : 'A') + lines[3].slice(1);
+    await route.fulfill({ status: 200, contentType: 'text/plain', body: lines.join('\n') });
+  });
+  await forged.goto(`${srv.url}/submit`);
+  await forged.fill('#message', 'must not leave the page');
+  await forged.click('#to-codename');
+  await forged.check('#no-reply');
+  await forged.click('#send');
+  await forged.waitForSelector('#error:not([hidden])');
+  c.check(/could not be verified/.test(await forged.textContent('#error')), 'a forged manifest signature stops the page');
+  c.check(uploads.length === 0, `and nothing is uploaded: ${uploads}`);
+  c.check(await forged.isVisible('#step-write'), 'the form is back, the text still there');
+
   // The submit page at 360 px wide, for docs/.
   const phone = await b.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 });
   const shot = await watchedPage(phone);

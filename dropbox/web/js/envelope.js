@@ -3,7 +3,7 @@
 // chunks. The sealer takes plaintext in any pieces and hands back
 // ciphertext as soon as a chunk is complete, so memory stays at one chunk
 // whatever the size. The opener is for replies, which are at most 1 MiB.
-import { concat, equal, readU64le, u64le, receiptText } from './bytes.js';
+import { concat, equal, readU32le, readU64le, u64le, receiptText } from './bytes.js';
 import { keyId } from './manifest.js';
 
 export const CHUNK = 65536;
@@ -177,4 +177,26 @@ export function openEnvelope(sodium, env, keyPair) {
 
 export function receiptOf(sodium, bytes) {
   return receiptText(sodium.crypto_generichash(16, bytes));
+}
+
+const MAX_REPLIES = 32;
+
+// The answer of POST /api/v1/replies/fetch (docs/PROTOCOL.md): u32 count,
+// then per reply u32 length and the envelope.
+export function splitReplies(body) {
+  const out = [];
+  if (body.length < 4) throw new EnvelopeError('MALFORMED', 'short answer');
+  const n = readU32le(body, 0);
+  if (n > MAX_REPLIES) throw new EnvelopeError('LIMIT', 'too many replies');
+  let off = 4;
+  for (let i = 0; i < n; i++) {
+    if (off + 4 > body.length) throw new EnvelopeError('MALFORMED', 'short answer');
+    const len = readU32le(body, off);
+    off += 4;
+    if (off + len > body.length) throw new EnvelopeError('MALFORMED', 'short answer');
+    out.push(body.subarray(off, off + len));
+    off += len;
+  }
+  if (off !== body.length) throw new EnvelopeError('MALFORMED', 'bytes after the last reply');
+  return out;
 }

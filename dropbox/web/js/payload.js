@@ -147,27 +147,50 @@ export async function digestOf(sodium, src, readSize = 1048576, onProgress = () 
   return toHex(sodium.crypto_generichash_final(h, 32));
 }
 
+export class PayloadError extends Error {}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkRecord(record) {
+  if (!isObject(record) || record.v !== 1) throw new PayloadError('record version');
+  if (record.message !== undefined && typeof record.message !== 'string') throw new PayloadError('record message');
+  if (record.fields !== undefined &&
+      (!isObject(record.fields) || !Object.entries(record.fields).every(([k, v]) => FIELD_NAME.test(k) && typeof v === 'string'))) {
+    throw new PayloadError('record fields');
+  }
+  if (record.files !== undefined && (!Array.isArray(record.files) || !record.files.every((f) => isObject(f) &&
+      typeof f.name === 'string' && Number.isSafeInteger(f.length) && f.length >= 0 &&
+      typeof f.blake2b === 'string' && /^[0-9a-f]{64}$/.test(f.blake2b)))) {
+    throw new PayloadError('record files');
+  }
+}
+
 // The inverse, for replies held in memory: checks the record's shape as
 // far as showing it needs, every file's length and digest, and the
-// padding. Returns { record, files: [{info, bytes}] }.
+// padding. Returns { record, files: [{info, bytes}] }; a damaged payload
+// is a PayloadError.
 export function parsePayload(sodium, plaintext) {
-  if (plaintext.length < 6) throw new Error('payload too short');
+  if (plaintext.length < 6) throw new PayloadError('payload too short');
   const m = readU32le(plaintext, 0);
-  if (m < 2 || m > MAX_RECORD_BYTES || 4 + m > plaintext.length) throw new Error('record length');
-  const record = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext.subarray(4, 4 + m)));
-  if (record === null || typeof record !== 'object' || record.v !== 1) throw new Error('record version');
-  if (record.message !== undefined && typeof record.message !== 'string') throw new Error('record message');
+  if (m < 2 || m > MAX_RECORD_BYTES || 4 + m > plaintext.length) throw new PayloadError('record length');
+  let record;
+  try {
+    record = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext.subarray(4, 4 + m)));
+  } catch {
+    throw new PayloadError('record is not JSON text');
+  }
+  checkRecord(record);
   const files = [];
   let off = 4 + m;
   for (const info of record.files ?? []) {
-    if (!Number.isSafeInteger(info.length) || info.length < 0 || off + info.length > plaintext.length) throw new Error('file length');
+    if (off + info.length > plaintext.length) throw new PayloadError('file length');
     const bytes = plaintext.subarray(off, off + info.length);
-    if (toHex(sodium.crypto_generichash(32, bytes)) !== info.blake2b) throw new Error('file digest');
+    if (toHex(sodium.crypto_generichash(32, bytes)) !== info.blake2b) throw new PayloadError('file digest');
     files.push({ info, bytes });
     off += info.length;
   }
-  if (padme(off) !== plaintext.length) throw new Error('padded length');
-  for (let i = off; i < plaintext.length; i++) if (plaintext[i] !== 0) throw new Error('padding');
+  if (padme(off) !== plaintext.length) throw new PayloadError('padded length');
+  for (let i = off; i < plaintext.length; i++) if (plaintext[i] !== 0) throw new PayloadError('padding');
   return { record, files };
 }
 

@@ -4,34 +4,14 @@
 import sodium from '../vendor/sodium.js';
 import { loadStrings, show, t } from './common.js';
 import * as codename from './codename.js';
-import { readU32le, toHex } from './bytes.js';
-import { openEnvelope } from './envelope.js';
+import { toHex } from './bytes.js';
+import { openEnvelope, splitReplies } from './envelope.js';
 import { parsePayload } from './payload.js';
 
 const $ = (id) => document.getElementById(id);
-const MAX_REPLIES = 32;
 
 function status(text) {
   $('status').textContent = text;
-}
-
-// u32 count, then per reply u32 length and the envelope (docs/PROTOCOL.md).
-export function splitReplies(body) {
-  const out = [];
-  if (body.length < 4) throw new Error('short answer');
-  const n = readU32le(body, 0);
-  if (n > MAX_REPLIES) throw new Error('too many replies');
-  let off = 4;
-  for (let i = 0; i < n; i++) {
-    if (off + 4 > body.length) throw new Error('short answer');
-    const len = readU32le(body, off);
-    off += 4;
-    if (off + len > body.length) throw new Error('short answer');
-    out.push(body.subarray(off, off + len));
-    off += len;
-  }
-  if (off !== body.length) throw new Error('bytes after the last reply');
-  return out;
 }
 
 function render(replies) {

@@ -215,8 +215,7 @@ async function send() {
     try {
       editors = await editorsKeys();
     } catch (e) {
-      fail(t('err_manifest'));
-      return;
+      throw new Error(t('err_manifest'), { cause: 'manifest' });
     }
     status(t('st_prepare'));
     const files = await prepareFiles($('keep-location').checked);
@@ -251,11 +250,12 @@ async function send() {
     $('receipt').textContent = mine;
     show($('step-progress'), false);
     show($('step-done'));
-    $('step-done').scrollIntoView();
+    $('done-title').focus();
   } catch (e) {
     show($('step-progress'), false);
     if (e instanceof UploadError && e.code === 'EXPIRED') fail(t('err_expired'));
     else if (e instanceof UploadError) fail(t('err_refused', { reason: e.message.trim() }));
+    else if (e.cause === 'manifest') fail(e.message);
     else fail(t('err_generic', { reason: e.message }));
     show(form);
     show($('step-write'));
