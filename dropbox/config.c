@@ -232,23 +232,26 @@ static int is_space(char ch)
     return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-int mlv_cfg_load(mlv_cfg *c, const char *path)
+int mlv_cfg_parse(mlv_cfg *c, const char *text, size_t len, const char *name)
 {
-    uint8_t *text = NULL;
-    char *line, *next, where[64];
-    size_t len, lineno = 0;
+    char *copy, *line, *next, where[64];
+    size_t lineno = 0;
     int rc = -1;
 
-    if (mlv_file_read_small(path, MLV_MAX_SMALL_FILE_BYTES, &text, &len) != 0) {
-        mlv_log_msg("cannot read configuration '%s': %s; is this a data directory made by `malyava-dropbox init`?",
-                    path, errno == EFBIG ? "file too large" : strerror(errno));
+    if (memchr(text, '\0', len) != NULL) {
+        mlv_log_msg("configuration '%s' contains a NUL byte; restore it from `malyava-dropbox init`'s format", name);
         return -1;
     }
-    if (memchr(text, '\0', len) != NULL) {
-        mlv_log_msg("configuration '%s' contains a NUL byte; restore it from `malyava-dropbox init`'s format", path);
-        goto out;
+    /* Lines are cut in place in a copy, which ends in the NUL the loop
+     * relies on. */
+    copy = malloc(len + 1u);
+    if (copy == NULL) {
+        mlv_log_msg("out of memory reading configuration '%s'", name);
+        return -1;
     }
-    for (line = (char *)text; line != NULL; line = next) {
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    for (line = copy; line != NULL; line = next) {
         char *eq, *kend, *vstart, *vend, *hash;
 
         lineno++;
@@ -262,7 +265,7 @@ int mlv_cfg_load(mlv_cfg *c, const char *path)
             line++;
         if (*line == '\0')
             continue;
-        snprintf(where, sizeof where, "%.40s:%zu", strrchr(path, '/') ? strrchr(path, '/') + 1 : path, lineno);
+        snprintf(where, sizeof where, "%.40s:%zu", name, lineno);
         eq = strchr(line, '=');
         if (eq == NULL) {
             mlv_log_msg("%s: expected \"key = value\"", where);
@@ -280,6 +283,22 @@ int mlv_cfg_load(mlv_cfg *c, const char *path)
     }
     rc = 0;
 out:
+    free(copy);
+    return rc;
+}
+
+int mlv_cfg_load(mlv_cfg *c, const char *path)
+{
+    uint8_t *text = NULL;
+    size_t len;
+    int rc;
+
+    if (mlv_file_read_small(path, MLV_MAX_SMALL_FILE_BYTES, &text, &len) != 0) {
+        mlv_log_msg("cannot read configuration '%s': %s; is this a data directory made by `malyava-dropbox init`?",
+                    path, errno == EFBIG ? "file too large" : strerror(errno));
+        return -1;
+    }
+    rc = mlv_cfg_parse(c, (const char *)text, len, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
     free(text);
     return rc;
 }

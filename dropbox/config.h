@@ -46,6 +46,10 @@ void mlv_cfg_defaults(mlv_cfg *c);
  * allowed range) and returns -1 on the first error. */
 int mlv_cfg_load(mlv_cfg *c, const char *path);
 
+/* The same over `len` bytes of text already read; `name` (the file's
+ * name) goes into messages. */
+int mlv_cfg_parse(mlv_cfg *c, const char *text, size_t len, const char *name);
+
 /* Applies one "key = value" setting; `where` names its origin for
  * messages ("config:12", "--max-disk-bytes"). Returns -1 after printing. */
 int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, const char *where);
