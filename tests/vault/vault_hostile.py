@@ -7,11 +7,16 @@ truncated file, a file that is not SQLite, the wrong application id or
 version, an extra table or trigger, a chunk over 1 MiB, chunks that do not
 add up or skip a number, an id that is a path, a duplicated row in a table
 without its key. A bundle whose rows are fine but one envelope is forged
-imports the others and leaves the forged one out of the ack file.
+imports the others and leaves the forged one out of the ack file. An
+import killed with SIGKILL at a random moment leaves an intact vault with
+all of the bundle or none of it, and importing again completes it.
 """
 import os
+import random
 import sqlite3
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vault_lib import MALYAVA, Vault, copy_bundle, file_hash, receipt_of, run  # noqa: E402
@@ -127,6 +132,33 @@ def main():
             "INSERT INTO submissions SELECT * FROM submissions LIMIT 1"))), "tables"),
         ("bad receipt text", b("receipt", lambda db: db.execute("UPDATE submissions SET receipt = 'x'")), "receipt"),
     ]
+    # A kill -9 in the middle of an import leaves all of it or none.
+    scratch = os.path.join(root, "scratch-vault")
+    for round_ in range(6):
+        for name in os.listdir(root):
+            if name.startswith("scratch-vault"):
+                os.unlink(os.path.join(root, name))
+        run(MALYAVA, "init", scratch)
+        run(MALYAVA, "key", "add", "--vault", scratch, "--passphrase-file", org.passfile,
+            os.path.join(org.dir, "editors", "alice.key"))
+        proc = subprocess.Popen([MALYAVA, "import", "--vault", scratch, "--passphrase-file", org.passfile,
+                                 "--ack", os.path.join(root, "scratch.ack"), good],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(random.uniform(0.05, 0.6))
+        proc.kill()
+        proc.wait()
+        db = sqlite3.connect(scratch)
+        ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+        n = db.execute("SELECT COUNT(*) FROM envelopes").fetchone()[0]
+        chunks_orphaned = db.execute("SELECT COUNT(*) FROM payload_chunks WHERE envelope NOT IN "
+                                     "(SELECT id FROM envelopes)").fetchone()[0]
+        db.close()
+        check(ok == "ok" and n in (0, 3) and chunks_orphaned == 0,
+              f"kill -9 during import, round {round_}: intact, {n} of 3 (all or none)")
+        p = Vault(scratch, org.passfile)("import", good)
+        check("(of 3)" in p.stdout and p.stdout.count("new") == 1, "importing again after the kill finishes the job")
+        check(Vault(scratch, org.passfile)("list").stdout.rstrip().endswith("3 of 3 testimonies"), "and all three open")
+
     before = file_hash(vault_path)
     for what, path, words in cases:
         p = v("import", path, ok=None)
