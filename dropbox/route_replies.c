@@ -14,14 +14,10 @@
 
 #include "http.h"
 #include "log.h"
-
-#define TOKEN_BYTES 32u
-#define HEX32 (2u * 32u)
-/* Two hex lines and their newlines: the longest body either route takes. */
-#define REPLIES_BODY_MAX (2u * HEX32 + 2u)
+#include "replies_body.h"
 
 typedef struct replies_req {
-    char body[REPLIES_BODY_MAX];
+    char body[MLV_REPLIES_BODY_MAX];
     size_t len;
     int too_big;
 } replies_req;
@@ -62,47 +58,23 @@ static int collect(mlv_http_req *r, const char *data, size_t *data_size, enum MH
     return 0;
 }
 
-/* 64 hex digits (either case) at `s` into 32 bytes. */
-static int hex32(const char *s, size_t len, uint8_t out[32])
+/* The collected body parsed as `kind`; -1 if it is not of that form. */
+static int parse(const mlv_http_req *r, mlv_replies_kind kind, uint8_t hash[MLV_DB_HASH_BYTES],
+                 uint8_t key[MLV_DB_REPLY_KEY_BYTES])
 {
-    size_t bin_len = 0;
+    const replies_req *q = r->state;
 
-    return len == HEX32 && sodium_hex2bin(out, 32, s, len, NULL, &bin_len, NULL) == 0 && bin_len == 32 ? 0 : -1;
-}
-
-/* The body's first line as the login token, hashed; the lines after it
- * in *rest. -1 if the body is not of the form the route takes. */
-static int token_hash_of(replies_req *q, uint8_t hash[MLV_DB_HASH_BYTES], const char **rest, size_t *rest_len)
-{
-    uint8_t *token = sodium_malloc(TOKEN_BYTES);
-    int rc = -1;
-
-    if (token == NULL || q->too_big || q->len < HEX32)
-        goto out;
-    if (hex32(q->body, HEX32, token) != 0)
-        goto out;
-    crypto_generichash(hash, MLV_DB_HASH_BYTES, token, TOKEN_BYTES, NULL, 0);
-    *rest = q->body + HEX32;
-    *rest_len = q->len - HEX32;
-    rc = 0;
-out:
-    sodium_free(token);
-    return rc;
+    return q->too_big ? -1 : mlv_replies_body_parse(q->body, q->len, kind, hash, key);
 }
 
 enum MHD_Result mlv_route_replies_register(mlv_http_req *r, const char *data, size_t *data_size)
 {
-    static const uint8_t zero[MLV_DB_REPLY_KEY_BYTES];
     uint8_t hash[MLV_DB_HASH_BYTES], key[MLV_DB_REPLY_KEY_BYTES];
-    const char *rest;
-    size_t rest_len;
     enum MHD_Result rc;
 
     if (!collect(r, data, data_size, &rc))
         return rc;
-    if (token_hash_of(r->state, hash, &rest, &rest_len) != 0 || rest_len < 1u + HEX32 || rest[0] != '\n' ||
-        hex32(rest + 1, HEX32, key) != 0 || (rest_len == 2u + HEX32 && rest[1u + HEX32] != '\n') ||
-        rest_len > 2u + HEX32 || sodium_memcmp(key, zero, sizeof key) == 0)
+    if (parse(r, MLV_REPLIES_REGISTER, hash, key) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "send the login token and the reply public key as two lines of 64 hex digits");
     switch (mlv_db_account_register(r->srv->db, hash, key, mlv_day_today())) {
@@ -121,14 +93,13 @@ enum MHD_Result mlv_route_replies_register(mlv_http_req *r, const char *data, si
 
 enum MHD_Result mlv_route_replies_fetch(mlv_http_req *r, const char *data, size_t *data_size)
 {
-    uint8_t hash[MLV_DB_HASH_BYTES], *body = NULL;
-    const char *rest;
-    size_t rest_len, len, count;
+    uint8_t hash[MLV_DB_HASH_BYTES], key[MLV_DB_REPLY_KEY_BYTES], *body = NULL;
+    size_t len, count;
     enum MHD_Result rc;
 
     if (!collect(r, data, data_size, &rc))
         return rc;
-    if (token_hash_of(r->state, hash, &rest, &rest_len) != 0 || rest_len > 1u || (rest_len == 1u && rest[0] != '\n'))
+    if (parse(r, MLV_REPLIES_FETCH, hash, key) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST, "send the login token as 64 hex digits");
     switch (mlv_db_replies_fetch(r->srv->db, hash, mlv_day_today(), &body, &len, &count)) {
     case MLV_DB_OK:
