@@ -2,8 +2,10 @@
  * Triage changes: `status`, `tag`, `note`, `assign`. Each is one sealed
  * event in the vault (triage.c), kept forever as the testimony's history.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,10 +20,76 @@ typedef struct triage_cmd {
 
 static void usage(FILE *out, const triage_cmd *t)
 {
-    fprintf(out, "usage: malyava %s [--vault V] [--key NAME] [--passphrase-file F]%s ID %s\n", t->name,
-            strcmp(t->name, "tag") == 0 ? " [--remove]" : "", t->value_name);
+    fprintf(out, "usage: malyava %s [--vault V] [--key NAME] [--passphrase-file F]%s ID[,ID|FIRST-LAST]... %s\n",
+            t->name, strcmp(t->name, "tag") == 0 ? " [--remove]" : "", t->value_name);
     if (strcmp(t->name, "status") == 0)
         fprintf(out, "  STATUS: new, in-review, verified, rejected, published or follow-up\n");
+}
+
+/* One decimal number of the list: [1, INT64_MAX]. */
+static int list_number(const char *s, const char **end, int64_t *out)
+{
+    char *e = NULL;
+    long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &e, 10);
+    if (errno != 0 || v <= 0)
+        return -1;
+    *end = e;
+    *out = v;
+    return 0;
+}
+
+/*
+ * "17", "17,18,25" or "17-40,52": many testimonies for one unlock, so
+ * triaging a batch costs one passphrase, not one per testimony.
+ */
+static int parse_ids(const char *arg, int64_t **ids, size_t *n)
+{
+    const char *p = arg;
+    int64_t *list = NULL;
+    size_t count = 0;
+
+    *ids = NULL;
+    *n = 0;
+    for (;;) {
+        int64_t first, last;
+
+        if (list_number(p, &p, &first) != 0)
+            goto bad;
+        last = first;
+        if (*p == '-' && (list_number(p + 1, &p, &last) != 0 || last < first))
+            goto bad;
+        for (int64_t id = first; id <= last; id++) {
+            int64_t *grown;
+
+            if (count == MLV_TRIAGE_MAX_BATCH) {
+                mlv_cli_error("at most %u testimonies at once", MLV_TRIAGE_MAX_BATCH);
+                free(list);
+                return -1;
+            }
+            if ((grown = realloc(list, (count + 1) * sizeof *list)) == NULL) {
+                free(list);
+                return -1;
+            }
+            list = grown;
+            list[count++] = id;
+        }
+        if (*p == '\0')
+            break;
+        if (*p++ != ',')
+            goto bad;
+    }
+    *ids = list;
+    *n = count;
+    return 0;
+bad:
+    free(list);
+    mlv_cli_error("'%s' is not a list of testimony numbers; write e.g. 17 or 17,18,25 or 17-40", arg);
+    return -1;
 }
 
 static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kind kind)
@@ -31,8 +99,9 @@ static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kin
     };
     mlv_vault_args a = { 0 };
     const char *value;
+    int64_t *ids = NULL;
+    size_t nids = 0;
     mlv_vault v;
-    mlv_vdb_env e;
     int c, rc = 1;
 
     optind = 1;
@@ -60,15 +129,41 @@ static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kin
         mlv_cli_error("an empty %s says nothing; give some text", t->name);
         return 2;
     }
-    memset(&e, 0, sizeof e);
-    if (mlv_vault_start(&a, &v, 1) != 0)
+    if (parse_ids(argv[optind], &ids, &nids) != 0)
+        return 2;
+    if (mlv_vault_start(&a, &v, 1) != 0) {
+        free(ids);
         return 1;
-    if (mlv_vault_get_env(&v, argv[optind], &e) == 0 && mlv_triage_add(&v, e.id, kind, value) == 0) {
-        printf("testimony %lld: %s %s\n", (long long)e.id, mlv_triage_kind_name(kind),
-               kind == MLV_TRIAGE_NOTE ? "added" : value);
-        rc = 0;
     }
-    mlv_vdb_env_clear(&e);
+    if (mlv_vdb_begin(v.db) != MLV_VDB_OK) {
+        mlv_cli_error("cannot write the vault: %s", mlv_vdb_reason(v.db));
+        goto out;
+    }
+    for (size_t i = 0; i < nids; i++) {
+        char num[24];
+        mlv_vdb_env e;
+
+        int added;
+
+        snprintf(num, sizeof num, "%lld", (long long)ids[i]);
+        if (mlv_vault_get_env(&v, num, &e) != 0)
+            goto out;
+        added = mlv_triage_add(&v, e.id, kind, value) == 0;
+        mlv_vdb_env_clear(&e);
+        if (!added)
+            goto out;
+    }
+    if (mlv_vdb_commit(v.db) != MLV_VDB_OK) {
+        mlv_cli_error("cannot commit: %s", mlv_vdb_reason(v.db));
+        goto out;
+    }
+    printf("%s %s: %s\n", nids == 1 ? "testimony" : "testimonies", argv[optind],
+           kind == MLV_TRIAGE_NOTE ? "note added" : value);
+    rc = 0;
+out:
+    if (rc != 0)
+        mlv_vdb_rollback(v.db);
+    free(ids);
     mlv_vault_close(&v);
     return rc;
 }

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <malyava/limits.h>
+
 #include "vault.h"
 
-#define MLV_TRIAGE_MAX_TAGS 32u
-#define MLV_TRIAGE_MAX_VALUE_BYTES (16u * 1024u)
 
 typedef enum mlv_triage_kind {
     MLV_TRIAGE_STATUS,

@@ -147,6 +147,17 @@ def main():
         check(v("list", "--assignee", "dmitri").stdout.rstrip().endswith("1 of 2 testimonies"), "list --assignee")
         check(v("list", "--assignee", "none").stdout.rstrip().endswith("1 of 2 testimonies"), "list --assignee none")
         check(v("search", "lawyer on monday").stdout.rstrip().endswith("1 of 2 testimonies match"), "search finds notes")
+        lo, hi = sorted((int(one), int(two)))
+        v("tag", f"{lo}-{hi}", "batch-one")
+        v("tag", f"{one},{two}", "batch-two")
+        check(v("list", "--tag", "batch-one").stdout.rstrip().endswith("2 of 2 testimonies") and
+              v("list", "--tag", "batch-two").stdout.rstrip().endswith("2 of 2 testimonies"),
+              "one command tags a range or a list of testimonies")
+        for bad in ("1-", "0", "2-1", "1,,2", "x"):
+            check(v("tag", bad, "t", ok=False).returncode == 2, f"a bad list '{bad}' is a usage error")
+        check(v("tag", f"{one},99", "t", ok=False).returncode == 1 and
+              "batch" not in v("show", one).stdout.split("tags:")[1].split("\n")[0].replace("batch-one", "")
+              .replace("batch-two", ""), "a list with a missing number changes nothing")
 
         # -- reply, and the source reads it
         v("reply", one, "--message", REPLY)

@@ -367,4 +367,11 @@
 /* The text of one reply from editors to a source. */
 #define MLV_REPLY_MAX_TEXT_BYTES (64u * 1024u)
 
+/* The editors' triage (client/triage.c): tags kept per testimony, the
+ * length of one note or tag, and how many testimonies one command may
+ * change at once (one passphrase for a batch, one transaction). */
+#define MLV_TRIAGE_MAX_TAGS 32u
+#define MLV_TRIAGE_MAX_VALUE_BYTES (16u * 1024u)
+#define MLV_TRIAGE_MAX_BATCH 10000u
+
 #endif
