@@ -25,7 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flt_lib import digest_tree, envelopes, files_match_rows, intact, received  # noqa: E402
+from flt_lib import digest_tree, envelopes, files_match_rows, intact, received, replies_bundle  # noqa: E402
 from srv_lib import DROPBOX, Checks, Org, Server, cleanup, init_data_dir, run, tmpdir  # noqa: E402
 
 check = Checks()
@@ -183,22 +183,6 @@ def reply_count(data):
         return db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
     finally:
         db.close()
-
-
-def replies_bundle(path, pk, env, n):
-    db = sqlite3.connect(path)
-    db.executescript("""
-PRAGMA application_id = 1296848466;
-PRAGMA user_version = 1;
-CREATE TABLE bundle_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE replies (id TEXT PRIMARY KEY, reply_key TEXT NOT NULL, created_day INTEGER NOT NULL,
-                      data BLOB NOT NULL) STRICT;
-""")
-    db.execute("INSERT INTO bundle_info VALUES ('kind', 'replies')")
-    db.executemany("INSERT INTO replies VALUES (?, ?, 20468, ?)", [(os.urandom(16).hex(), pk.hex(), env)
-                                                                   for _ in range(n)])
-    db.commit()
-    db.close()
 
 
 def import_rounds(root, data, rounds):

@@ -7,7 +7,7 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
-from srv_lib import Org, receipt_of, run  # noqa: E402,F401
+from srv_lib import receipt_of  # noqa: E402
 
 
 def envelopes(org, manifest, root, sizes):
@@ -74,3 +74,24 @@ def digest_tree(path):
             with open(p, "rb") as f:
                 out[os.path.relpath(p, path)] = hashlib.sha256(f.read()).hexdigest()
     return out
+
+
+REPLIES_SCHEMA = """
+PRAGMA application_id = 1296848466;
+PRAGMA user_version = 1;
+CREATE TABLE bundle_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE replies (id TEXT PRIMARY KEY, reply_key TEXT NOT NULL, created_day INTEGER NOT NULL,
+                      data BLOB NOT NULL) STRICT;
+INSERT INTO bundle_info VALUES ('kind', 'replies');
+"""
+
+
+def replies_bundle(path, pk, env, n):
+    """A replies bundle as docs/FORMAT.md §4 has it: `n` copies of the
+    reply envelope `env` sealed to public key `pk`, each with its own id."""
+    db = sqlite3.connect(path)
+    db.executescript(REPLIES_SCHEMA)
+    db.executemany("INSERT INTO replies VALUES (?, ?, 20468, ?)", [(os.urandom(16).hex(), pk.hex(), env)
+                                                                   for _ in range(n)])
+    db.commit()
+    db.close()

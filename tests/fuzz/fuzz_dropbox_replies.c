@@ -10,7 +10,6 @@
  * or skips every row; importing the same file again stores nothing new.
  */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,22 +17,11 @@
 
 #include "db.h"
 #include "fuzz.h"
-#include "log.h"
 #include "store.h"
 
 static char tmp_dir[64];
 static char bundle_path[sizeof tmp_dir + 16], db_path[sizeof tmp_dir + 16];
 static mlv_db *db;
-
-void mlv_log_msg(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-}
 
 static void remove_db_files(void)
 {

@@ -14,8 +14,6 @@
   root), with the data directory owned by that user.
 """
 import os
-import re
-import select
 import shutil
 import signal
 import subprocess
@@ -110,7 +108,9 @@ def main():
             subprocess.run(["chown", "-R", "65534:65534", data], check=True)
             os.chmod(root, 0o755)
             pre = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
-            srv = start_as(Server(data), pre)
+            srv = Server(data)
+            srv.prefix = pre
+            srv.start()
             st = status(srv.proc.pid)
             check(st.get("Uid", "").split()[0] == "65534", f"the server runs as nobody ({st.get('Uid')})")
             check(st.get("CapEff") == "0000000000000000", f"with no capabilities ({st.get('CapEff')})")
@@ -124,22 +124,6 @@ def main():
     finally:
         cleanup(root)
     check.exit()
-
-
-def start_as(srv, pre):
-    """Server.start with a command prefix (setpriv)."""
-    errf = open(srv.log, "a")
-    srv.proc = subprocess.Popen(pre + [DROPBOX, "serve", srv.data_dir, "--listen", "127.0.0.1:0", *srv.flags],
-                                stdout=subprocess.PIPE, stderr=errf, text=True)
-    errf.close()
-    ready, _, _ = select.select([srv.proc.stdout], [], [], 30)
-    line = srv.proc.stdout.readline() if ready else ""
-    m = re.fullmatch(r"malyava-dropbox: listening on http://127\.0\.0\.1:(\d+)/\n", line)
-    if not m:
-        srv.proc.kill()
-        raise RuntimeError(f"server did not start: {line!r}\n{open(srv.log).read()}")
-    srv.port = int(m.group(1))
-    return srv
 
 
 if __name__ == "__main__":

@@ -138,6 +138,7 @@ class Server:
     def __init__(self, data_dir, *flags):
         self.data_dir = data_dir
         self.flags = [str(f) for f in flags]
+        self.prefix = []  # a command to run the server under, e.g. setpriv
         if "--pow-bits" not in self.flags:
             self.flags += ["--pow-bits", TEST_POW_BITS]
         self.proc = None
@@ -146,7 +147,8 @@ class Server:
 
     def start(self):
         errf = open(self.log, "a")
-        self.proc = subprocess.Popen([DROPBOX, "serve", self.data_dir, "--listen", "127.0.0.1:0", *self.flags],
+        self.proc = subprocess.Popen([*self.prefix, DROPBOX, "serve", self.data_dir, "--listen", "127.0.0.1:0",
+                                      *self.flags],
                                      stdout=subprocess.PIPE, stderr=errf, text=True)
         errf.close()
         ready, _, _ = select.select([self.proc.stdout], [], [], 30)

@@ -11,12 +11,12 @@ interactive Argon2id cost, made natively too.
 """
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
-from srv_lib import DROPBOX, KEYS, MALYAVA, Checks, Org, Server, cleanup, init_data_dir, tmpdir  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
+from flt_lib import replies_bundle  # noqa: E402
+from srv_lib import DROPBOX, KEYS, MALYAVA, Checks, Org, Server, cleanup, tmpdir  # noqa: E402
 
 check = Checks()
 VG_ERROR = 99
@@ -82,19 +82,7 @@ def main():
         reply = os.path.join(root, "reply")
         subprocess.run([MKREPLY, pk.hex(), reply, "Получено."], check=True)
         bundle = os.path.join(root, "replies")
-        db = sqlite3.connect(bundle)
-        db.executescript("""
-PRAGMA application_id = 1296848466;
-PRAGMA user_version = 1;
-CREATE TABLE bundle_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE replies (id TEXT PRIMARY KEY, reply_key TEXT NOT NULL, created_day INTEGER NOT NULL,
-                      data BLOB NOT NULL) STRICT;
-INSERT INTO bundle_info VALUES ('kind', 'replies');
-""")
-        db.execute("INSERT INTO replies VALUES (?, ?, 20468, ?)", (os.urandom(16).hex(), pk.hex(),
-                                                                   open(reply, "rb").read()))
-        db.commit()
-        db.close()
+        replies_bundle(bundle, pk, open(reply, "rb").read(), 1)
         vg("malyava-dropbox import-replies", [DROPBOX, "import-replies", data, bundle])
         vg("malyava-dropbox import-replies of a non-bundle", [DROPBOX, "import-replies", data, env], want=1)
     finally:
