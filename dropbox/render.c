@@ -1,6 +1,7 @@
 /* See render.h. */
 #include "render.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,12 +89,42 @@ static int is_name_char(char c)
 
 #define IS(lit) (len == sizeof(lit) - 1u && memcmp(name, lit, len) == 0)
 
+static int render_into(mlv_render_buf *b, const mlv_asset *tpl, const mlv_i18n *t, size_t lang,
+                       const mlv_page_vars *v, int depth);
+
+/* {{part.NAME}}: the template _NAME.html, one level deep. */
+static int expand_part(mlv_render_buf *b, const char *name, size_t len, const mlv_i18n *t, size_t lang,
+                       const mlv_page_vars *v, int depth, const char **why)
+{
+    char file[NAME_MAX_BYTES + 8u];
+    const mlv_asset *part;
+
+    snprintf(file, sizeof file, "_%.*s.html", (int)len, name);
+    part = mlv_asset_find(file, MLV_ASSET_TEMPLATE);
+    if (part == NULL) {
+        *why = "no template _NAME.html for it";
+        return -1;
+    }
+    if (depth > 0) {
+        *why = "a part cannot include another part";
+        return -1;
+    }
+    /* A broken part is reported by its own name. */
+    if (render_into(b, part, t, lang, v, depth + 1) != 0) {
+        *why = "the part itself is wrong";
+        return -1;
+    }
+    return 0;
+}
+
 /* Writes one placeholder's value (b may be NULL: checking only). -1 if the
  * name is unknown, with *why set. */
 static int expand(mlv_render_buf *b, const char *name, size_t len, const mlv_i18n *t, size_t lang,
-                  const mlv_page_vars *v, const char **why)
+                  const mlv_page_vars *v, int depth, const char **why)
 {
-    if (len > 2 && memcmp(name, "t.", 2) == 0) {
+    if (len > 5 && memcmp(name, "part.", 5) == 0) {
+        return expand_part(b, name + 5, len - 5, t, lang, v, depth, why);
+    } else if (len > 2 && memcmp(name, "t.", 2) == 0) {
         const char *text = mlv_i18n_text(t, lang, name + 2, len - 2);
 
         if (text == NULL) {
@@ -122,9 +153,9 @@ static int expand(mlv_render_buf *b, const char *name, size_t len, const mlv_i18
     return 0;
 }
 
-/* Renders into `b`, or only checks when b is NULL. */
+/* Renders into `b`, or only checks when b is NULL; depth 1 inside a part. */
 static int render_into(mlv_render_buf *b, const mlv_asset *tpl, const mlv_i18n *t, size_t lang,
-                       const mlv_page_vars *v)
+                       const mlv_page_vars *v, int depth)
 {
     const char *p = (const char *)tpl->data, *end = p + tpl->len, *why = "not closed by }}";
 
@@ -142,7 +173,7 @@ static int render_into(mlv_render_buf *b, const mlv_asset *tpl, const mlv_i18n *
             len++;
         close = name + len;
         if (len == 0 || len > NAME_MAX_BYTES || end - close < 2 || close[0] != '}' || close[1] != '}' ||
-            expand(b, name, len, t, lang, v, &why) != 0) {
+            expand(b, name, len, t, lang, v, depth, &why) != 0) {
             mlv_log_msg("template %s: the placeholder at byte %zu is wrong (%s); fix it in dropbox/web and rebuild",
                         tpl->name, (size_t)(open - (const char *)tpl->data), why);
             return -1;
@@ -159,7 +190,7 @@ int mlv_render(const mlv_asset *tpl, const mlv_i18n *t, size_t lang, const mlv_p
 
     *out = NULL;
     put(&b, "", 0);
-    if (render_into(&b, tpl, t, lang, v) != 0) {
+    if (render_into(&b, tpl, t, lang, v, 0) != 0) {
         free(b.p);
         return -1;
     }
@@ -174,7 +205,7 @@ int mlv_render_check(const mlv_i18n *t)
     size_t english = mlv_i18n_pick(t, "en", NULL);
 
     for (size_t i = 0; i < mlv_assets_count; i++) {
-        if (mlv_assets[i].kind == MLV_ASSET_TEMPLATE && render_into(NULL, &mlv_assets[i], t, english, &none) != 0)
+        if (mlv_assets[i].kind == MLV_ASSET_TEMPLATE && render_into(NULL, &mlv_assets[i], t, english, &none, 0) != 0)
             return -1;
     }
     return 0;

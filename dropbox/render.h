@@ -8,6 +8,8 @@
  *   {{fingerprint}} the organisation key's fingerprint, as malyava-keys shows it
  *   {{org_pub}}     the organisation public key, base64 as in org.pub
  *   {{receipt}}     {{error}}  set by the no-JavaScript path
+ *   {{part.NAME}}   the template _NAME.html (a part never served on its
+ *                   own), rendered in place; parts include no parts
  *
  * Everything but lang_links is HTML-escaped. Every template is checked at
  * start (mlv_render_check), so a typo stops the server instead of showing

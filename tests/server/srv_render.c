@@ -3,7 +3,8 @@
  * of this test's own, in place of the pages built into the server: every
  * placeholder, HTML escaping of translated and server values, fallback to
  * English key by key, right-to-left, the language links, the choice of
- * language, and a template with an unknown placeholder refused at start.
+ * language, parts ({{part.NAME}}, one level deep), and a template with an
+ * unknown placeholder refused at start.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 
 /* Sorted by name, as embed_web.py writes it. */
 const mlv_asset mlv_assets[] = {
+    { "_x.html", "text/html; charset=utf-8", MLV_ASSET_TEMPLATE, A("[{{lang}}:{{t.only_en}}]") },
+    { "_y.html", "text/html; charset=utf-8", MLV_ASSET_TEMPLATE, A("({{part.x}})") },
     { "bad.html", "text/html; charset=utf-8", MLV_ASSET_TEMPLATE, A("<p>{{t.title}} {{nope}}</p>") },
     { "i18n/ar.json", "application/json", MLV_ASSET_LANGUAGE,
       A("{\"_name\":\"\\u0627\\u0644\\u0639\\u0631\\u0628\\u064a\\u0629\",\"_dir\":\"rtl\",\"title\":\"\\u0634\"}") },
@@ -26,9 +29,10 @@ const mlv_asset mlv_assets[] = {
       A("{\"_name\":\"English\",\"_dir\":\"ltr\",\"title\":\"Tom & Jerry's <b>\\\"news\\\"</b>\",\"only_en\":\"E\"}") },
     { "i18n/ru.json", "application/json", MLV_ASSET_LANGUAGE,
       A("{\"_name\":\"\\u0420\\u0443\\u0441\\u0441\\u043a\\u0438\\u0439\",\"_dir\":\"ltr\",\"title\":\"\\u041c\"}") },
+    { "nested.html", "text/html; charset=utf-8", MLV_ASSET_TEMPLATE, A("{{part.y}}") },
     { "page.html", "text/html; charset=utf-8", MLV_ASSET_TEMPLATE,
       A("<html lang=\"{{lang}}\" dir=\"{{dir}}\">{{t.title}}|{{t.only_en}}|{{fingerprint}}|{{org_pub}}|"
-        "{{receipt}}|{{error}}|{{lang_links}}|{ {not} }|</html>") },
+        "{{receipt}}|{{error}}|{{lang_links}}|{ {not} }|{{part.x}}</html>") },
     { "style.css", "text/css; charset=utf-8", MLV_ASSET_STATIC, A("body{}") },
 };
 const size_t mlv_assets_count = sizeof mlv_assets / sizeof mlv_assets[0];
@@ -81,8 +85,19 @@ int main(void)
                        "<a href=\"?lang=ar\" hreflang=\"ar\" lang=\"ar\">\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a"
                        "\xd8\xa9</a> <a href=\"?lang=en\" hreflang=\"en\" lang=\"en\" aria-current=\"true\">English</a> "
                        "<a href=\"?lang=ru\" hreflang=\"ru\" lang=\"ru\">\xd0\xa0\xd1\x83\xd1\x81\xd1\x81\xd0\xba\xd0\xb8"
-                       "\xd0\xb9</a>|{ {not} }|</html>") == 0);
+                       "\xd0\xb9</a>|{ {not} }|[en:E]</html>") == 0);
     free(page);
+    /* A part that includes a part is refused, so nested.html cannot render. */
+    {
+        char *out = NULL;
+        size_t len = 0;
+
+        CHECK(mlv_render(mlv_asset_find("nested.html", MLV_ASSET_TEMPLATE), t, en, &v, &out, &len) == -1 &&
+              out == NULL);
+        CHECK(mlv_render(mlv_asset_find("_y.html", MLV_ASSET_TEMPLATE), t, ru, &v, &out, &len) == 0 && out != NULL &&
+              strcmp(out, "([ru:E])") == 0);
+        free(out);
+    }
     page = render(t, ar, &none);
     {
         static const char rtl[] = "<html lang=\"ar\" dir=\"rtl\">\xd8\xb4|E|f|k|||";
