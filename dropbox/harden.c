@@ -63,6 +63,8 @@ static const char *const fatal[] = {
 static const char *const sanitizer_needs[] = {
     "clone", "clone3", "ptrace", "prctl", "wait4", "waitid", "prlimit64", "getrlimit", "mincore", "getppid",
     "kill", "pipe", "pipe2", "uname", "sched_setaffinity", "sysinfo",
+    /* the tracer lists /proc/PID/task with the old getdents */
+    "getdents",
 };
 #else
 /* Tracing another process is fatal too, except where the sanitizers'
