@@ -12,14 +12,16 @@ export function leadingZeroBitsAtLeast(h, bits) {
 }
 
 // -> the header value "challenge:nonce". `report(tries)` is called now
-// and then; it may return true to give up (then null is returned).
-export function solve(sodium, challengeHex, bits, report = () => false) {
+// and then; it may return true to give up (then null is returned). With
+// `count`, only the nonces from `start` to start + count - 1 are tried
+// (null if none fits), so a caller can share the thread.
+export function solve(sodium, challengeHex, bits, report = () => false, start = 0, count = Number.MAX_SAFE_INTEGER - start) {
   const challenge = fromHex(challengeHex);
   if (challenge.length !== 32 || !Number.isInteger(bits) || bits < 0 || bits > 64) throw new Error('bad challenge');
   const input = new Uint8Array(40);
   input.set(challenge, 0);
   const view = new DataView(input.buffer);
-  for (let nonce = 0; nonce < Number.MAX_SAFE_INTEGER; nonce++) {
+  for (let nonce = start; nonce < start + count; nonce++) {
     view.setUint32(32, nonce >>> 0, true);
     view.setUint32(36, Math.floor(nonce / 2 ** 32), true);
     if (leadingZeroBitsAtLeast(sodium.crypto_generichash(32, input), bits)) {

@@ -1,14 +1,15 @@
 // Coming back: the codename is turned into the reply key pair and login
 // token on this device; the server answers with envelopes sealed to the
 // reply key, opened here. The words never leave the page.
-import sodium from '../vendor/sodium.js';
 import { loadStrings, show, t } from './common.js';
+import { loadSodium } from './crypto.js';
 import * as codename from './codename.js';
 import { toHex } from './bytes.js';
 import { openEnvelope, splitReplies } from './envelope.js';
 import { parsePayload } from './payload.js';
 
 const $ = (id) => document.getElementById(id);
+let sodium = null; // libsodium.js, once loaded
 
 function status(text) {
   $('status').textContent = text;
@@ -68,11 +69,15 @@ async function lookUp(input) {
 }
 
 async function main() {
-  await Promise.all([sodium.ready, loadStrings()]);
+  const loading = loadSodium().then((s) => {
+    sodium = s;
+  });
+  await loadStrings();
   $('come-back').addEventListener('submit', (ev) => {
     ev.preventDefault();
     $('replies').textContent = '';
-    lookUp($('codename-input'));
+    status(t('replies_wait'));
+    loading.then(() => lookUp($('codename-input')), (e) => status(t('replies_error', { reason: e.message })));
   });
   show($('come-back'));
 }

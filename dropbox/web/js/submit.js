@@ -2,22 +2,25 @@
 // source's device, to the editors' keys of a manifest whose signature
 // this page checks, then sent with tus in pieces that survive a dropped
 // link. Nothing is stored in the browser: no cookies, no storage.
-import sodium from '../vendor/sodium.js';
 import { formatBytes, formatDuration, loadStrings, show, t } from './common.js';
+import { loadSodium } from './crypto.js';
 import * as codename from './codename.js';
 import { toHex } from './bytes.js';
 import { parseOrgKey, verifyManifest } from './manifest.js';
 import { digestOf, encodeRecord, PayloadSealer } from './payload.js';
 import { imageKind, stripImage, StripError } from './strip.js';
 import { TusUpload, UploadError } from './tus.js';
+import { solve } from './pow.js';
 
 const FIELDS = ['place', 'date', 'category', 'affected', 'contact'];
 // Photos are cleaned in memory; a larger "photo" is sent as it is, and
 // the page says so.
 const MAX_STRIP_BYTES = 256 * 1024 * 1024;
 const POW_TRIES = 3;
+const POW_SLICE = 4096;
 
 const $ = (id) => document.getElementById(id);
+let sodium = null; // libsodium.js, once loaded
 const chosen = []; // { file, kind: 'jpeg'|'png'|null, cleanable }
 let words = null;
 
@@ -89,25 +92,38 @@ function status(text) {
   $('status').textContent = text;
 }
 
-// The proof of work, in a worker so the page stays responsive.
+// The proof of work, in a worker so the page stays responsive. Where the
+// worker cannot run libsodium (no WebAssembly), the page counts itself,
+// pausing every few thousand tries so it still answers the quick exit.
 function solvePow(challenge, bits) {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./pow-worker.js', import.meta.url), { type: 'module' });
+    const here = () => {
+      w.terminate();
+      solveHere(challenge, bits).then(resolve, reject);
+    };
     w.onmessage = (ev) => {
       if (ev.data.answer) {
         w.terminate();
         resolve(ev.data.answer);
       } else if (ev.data.error) {
-        w.terminate();
-        reject(new Error(ev.data.error));
+        here();
       }
     };
     w.onerror = (ev) => {
-      w.terminate();
-      reject(new Error(ev.message || 'worker failed'));
+      ev.preventDefault();
+      here();
     };
     w.postMessage({ challenge, bits });
   });
+}
+
+async function solveHere(challenge, bits) {
+  for (let start = 0; ; start += POW_SLICE) {
+    const answer = solve(sodium, challenge, bits, () => false, start, POW_SLICE);
+    if (answer) return answer;
+    await new Promise((r) => setTimeout(r, 0));
+  }
 }
 
 // null when the server asks for none (an older server without the route).
@@ -271,7 +287,12 @@ async function send() {
 }
 
 async function main() {
-  await Promise.all([sodium.ready, loadStrings()]);
+  // The form works while libsodium loads (slowly where WebAssembly is
+  // off); only sending waits for it.
+  const loading = loadSodium().then((s) => {
+    sodium = s;
+  });
+  await loadStrings();
   renderFiles();
   $('files').addEventListener('change', async (ev) => {
     for (const file of ev.target.files) chosen.push(await classify(file));
@@ -303,7 +324,10 @@ async function main() {
     // A filled honeypot is a robot's: it gets nothing, not even an error.
     if ($('website').value !== '') return;
     if ($('no-reply').checked) words = null;
-    send();
+    show($('testimony'), false);
+    show($('step-progress'));
+    status(t('st_keys'));
+    loading.then(send, (e) => fail(t('err_generic', { reason: e.message })));
   });
 }
 

@@ -134,8 +134,9 @@ export class Server {
   }
 }
 
-export async function browser() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+export async function browser(...extra) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', ...extra] });
 }
 
 // A page whose console errors, uncaught exceptions and CSP violations are
