@@ -4,10 +4,18 @@ and checks that it is all still there and whole."""
 import hashlib
 import os
 import sqlite3
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
 from srv_lib import receipt_of  # noqa: E402
+
+
+def sanitized(program):
+    """Whether `program` was built with the sanitizers (it links their
+    runtimes); their shadow memory and interceptors change what /proc shows."""
+    p = subprocess.run(["ldd", program], capture_output=True, text=True)
+    return "libasan" in p.stdout or "libubsan" in p.stdout
 
 
 def envelopes(org, manifest, root, sizes):

@@ -15,13 +15,12 @@ import http.client
 import os
 import resource
 import socket
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
-from flt_lib import envelopes, files_match_rows, intact  # noqa: E402
+from flt_lib import envelopes, files_match_rows, intact, sanitized  # noqa: E402
 from srv_lib import DROPBOX, Checks, Org, Server, cleanup, init_data_dir, rss_kib, tmpdir  # noqa: E402
 
 IDLE = 1000
@@ -31,13 +30,6 @@ CHUNK = 256 * 1024
 TIMEOUT = 15
 RSS_BOUND_MIB = 48
 check = Checks()
-
-
-def sanitized():
-    """A build with the sanitizers links their runtimes (the server is not
-    dumpable, so its /proc/PID/maps is not readable to look)."""
-    p = subprocess.run(["ldd", DROPBOX], capture_output=True, text=True)
-    return "libasan" in p.stdout or "libubsan" in p.stdout
 
 
 def main():
@@ -145,7 +137,7 @@ def main():
         sampling.set()
         sampler.join()
         growth = (peak[0] - base) / 1024
-        bound = RSS_BOUND_MIB * (4 if sanitized() else 1)
+        bound = RSS_BOUND_MIB * (4 if sanitized(DROPBOX) else 1)
         check(peak[0] / 1024 < bound, f"peak RSS {peak[0] / 1024:.1f} MiB stays under {bound} MiB")
         print(f"server RSS: {base / 1024:.1f} MiB at start, peak {peak[0] / 1024:.1f} MiB "
               f"(+{growth:.1f} MiB) with {IDLE + SLOW + HONEST} connections; bound {bound} MiB", file=sys.stderr)
