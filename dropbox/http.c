@@ -19,14 +19,14 @@
 #define TAIL MLV_ROUTE_TAIL
 
 static const mlv_route routes[] = {
-    { "/", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_index, NULL },
-    { "/", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_index, NULL },
-    { "/submit", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_submit, NULL },
-    { "/submit", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_submit, NULL },
-    { "/replies", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_replies, NULL },
-    { "/replies", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_replies, NULL },
-    { "/nojs", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page_nojs, NULL },
-    { "/nojs", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page_nojs, NULL },
+    { "/", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page, NULL },
+    { "/", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page, NULL },
+    { "/submit", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page, NULL },
+    { "/submit", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page, NULL },
+    { "/replies", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page, NULL },
+    { "/replies", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page, NULL },
+    { "/nojs", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page, NULL },
+    { "/nojs", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page, NULL },
     { "/nojs", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_nojs_post, mlv_route_nojs_done },
     { "/static/", TAIL, MHD_HTTP_METHOD_GET, 0, mlv_route_static, NULL },
     { "/static/", TAIL, MHD_HTTP_METHOD_HEAD, 0, mlv_route_static, NULL },

@@ -100,10 +100,8 @@ enum MHD_Result mlv_http_fail(mlv_http_req *r, unsigned status, const char *fmt,
     __attribute__((format(printf, 3, 4)));
 
 /* Route handlers (route_*.c). */
-enum MHD_Result mlv_route_page_index(mlv_http_req *r, const char *data, size_t *data_size);
-enum MHD_Result mlv_route_page_submit(mlv_http_req *r, const char *data, size_t *data_size);
-enum MHD_Result mlv_route_page_replies(mlv_http_req *r, const char *data, size_t *data_size);
-enum MHD_Result mlv_route_page_nojs(mlv_http_req *r, const char *data, size_t *data_size);
+/* The page of the route's path (route_pages.c has the list). */
+enum MHD_Result mlv_route_page(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_nojs_post(mlv_http_req *r, const char *data, size_t *data_size);
 void mlv_route_nojs_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe);
 enum MHD_Result mlv_route_static(mlv_http_req *r, const char *data, size_t *data_size);

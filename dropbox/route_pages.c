@@ -52,37 +52,26 @@ enum MHD_Result mlv_pages_send_error(mlv_http_req *r, unsigned status, const cha
     return mlv_pages_send(r, status, "error.html", NULL, text != NULL ? text : fallback);
 }
 
-static enum MHD_Result page(mlv_http_req *r, const char *name)
-{
-    return mlv_pages_send(r, MHD_HTTP_OK, name, NULL, NULL);
-}
+/* Which template each page route renders. */
+static const struct {
+    const char *path;
+    const char *template_name;
+} pages[] = {
+    { "/", "index.html" },
+    { "/submit", "submit.html" },
+    { "/replies", "replies.html" },
+    { "/nojs", "nojs.html" },
+};
 
-enum MHD_Result mlv_route_page_index(mlv_http_req *r, const char *data, size_t *data_size)
+enum MHD_Result mlv_route_page(mlv_http_req *r, const char *data, size_t *data_size)
 {
     (void)data;
     (void)data_size;
-    return page(r, "index.html");
-}
-
-enum MHD_Result mlv_route_page_submit(mlv_http_req *r, const char *data, size_t *data_size)
-{
-    (void)data;
-    (void)data_size;
-    return page(r, "submit.html");
-}
-
-enum MHD_Result mlv_route_page_replies(mlv_http_req *r, const char *data, size_t *data_size)
-{
-    (void)data;
-    (void)data_size;
-    return page(r, "replies.html");
-}
-
-enum MHD_Result mlv_route_page_nojs(mlv_http_req *r, const char *data, size_t *data_size)
-{
-    (void)data;
-    (void)data_size;
-    return page(r, "nojs.html");
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        if (strcmp(r->route->path, pages[i].path) == 0)
+            return mlv_pages_send(r, MHD_HTTP_OK, pages[i].template_name, NULL, NULL);
+    }
+    return mlv_http_fail(r, MHD_HTTP_NOT_FOUND, "no such page; the pages start at /");
 }
 
 static enum MHD_Result send_asset(mlv_http_req *r, const mlv_asset *a)
