@@ -550,7 +550,7 @@ int mlv_cmd_search(int argc, char **argv)
 
 /* ---- one testimony -------------------------------------------------------- */
 
-static int one_usage(const char *cmd, int argc, char **argv, mlv_vault_args *a, const char **id)
+static int parse_one_id(const char *cmd, int argc, char **argv, mlv_vault_args *a, const char **id)
 {
     static const struct option options[] = { MLV_VAULT_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
     int c;
@@ -581,14 +581,9 @@ static const char *meta_note(mlv_file_meta m)
     return "metadata not inspected: `malyava extract` checks it";
 }
 
-typedef struct show_ctx {
-    int64_t envelope;
-    size_t shown;
-} show_ctx;
-
 static int print_event(void *ctx, const mlv_triage_event *ev)
 {
-    show_ctx *s = ctx;
+    size_t *shown = ctx;
     char day[11];
 
     mlv_day_format(day, ev->day);
@@ -597,7 +592,7 @@ static int print_event(void *ctx, const mlv_triage_event *ev)
     printf("  %-7s ", mlv_triage_kind_name(ev->kind));
     mlv_termsafe_write(stdout, ev->value, strlen(ev->value), ev->kind == MLV_TRIAGE_NOTE);
     putchar('\n');
-    s->shown++;
+    ++*shown;
     return 0;
 }
 
@@ -611,7 +606,7 @@ int mlv_cmd_show(int argc, char **argv)
     mlv_triage_state *states = NULL;
     char day[11], sealed[KEYS_COLUMN_BYTES * 4];
     mlv_env_status st;
-    int rc = one_usage("show", argc, argv, &a, &id);
+    int rc = parse_one_id("show", argc, argv, &a, &id);
 
     if (rc >= 0)
         return rc;
@@ -660,8 +655,8 @@ int mlv_cmd_show(int argc, char **argv)
         mlv_termsafe_write(stdout, m.message, strlen(m.message), 1);
     printf("\nnotes:\n");
     {
-        show_ctx s = { e.id, 0 };
-        if (mlv_triage_each(&v, e.id, print_event, &s) != 0)
+        size_t shown = 0;
+        if (mlv_triage_each(&v, e.id, print_event, &shown) != 0)
             goto out;
     }
     rc = 0;
@@ -684,8 +679,8 @@ int mlv_cmd_history(int argc, char **argv)
     mlv_vault v;
     mlv_vdb_env e;
     char day[11];
-    show_ctx s = { 0, 0 };
-    int rc = one_usage("history", argc, argv, &a, &id);
+    size_t shown = 0;
+    int rc = parse_one_id("history", argc, argv, &a, &id);
 
     if (rc >= 0)
         return rc;
@@ -696,9 +691,8 @@ int mlv_cmd_history(int argc, char **argv)
     if (mlv_vault_get_env(&v, id, &e) == 0) {
         mlv_day_format(day, e.imported_day);
         printf("testimony %lld\n  %s  imported\n", (long long)e.id, day);
-        s.envelope = e.id;
-        if (mlv_triage_each(&v, e.id, print_event, &s) == 0) {
-            printf("%zu change%s\n", s.shown, s.shown == 1 ? "" : "s");
+        if (mlv_triage_each(&v, e.id, print_event, &shown) == 0) {
+            printf("%zu change%s\n", shown, shown == 1 ? "" : "s");
             rc = 0;
         }
     }
