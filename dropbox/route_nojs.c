@@ -163,6 +163,8 @@ static const refusal *take_text(nojs_build *b, const mlv_mp_part *p, char **slot
         return &refuse_malformed; /* the same field twice */
     if (p->data.len > MLV_MAX_FIELD_VALUE_BYTES && slot != &b->meta.message)
         return &refuse_too_large;
+    /* Half the record's cap: JSON escaping may grow the text, and a
+     * message that long belongs in a file anyway. */
     if (p->data.len > MLV_MAX_METADATA_BYTES / 2u)
         return &refuse_too_large;
     if (!text_ok(p->data))
