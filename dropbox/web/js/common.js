@@ -20,17 +20,12 @@ if (exit) {
 export const lang = document.documentElement.lang || 'en';
 let strings = null;
 
-async function fetchStrings(code) {
-  const r = await fetch(`/i18n/${encodeURIComponent(code)}.json`, { cache: 'no-store', credentials: 'omit' });
-  if (!r.ok) throw new Error(`strings ${code}: ${r.status}`);
-  return r.json();
-}
-
-// The page's language over English, as the server renders templates.
-export async function loadStrings() {
-  if (strings) return strings;
-  const en = await fetchStrings('en');
-  strings = lang === 'en' ? en : { ...en, ...(await fetchStrings(lang).catch(() => ({}))) };
+// The texts the scripts write come with the page (<div id="strings">),
+// rendered by the server in the page's language with English where a
+// translation lacks one: no second request, nothing to fall back on here.
+export function loadStrings() {
+  strings = {};
+  for (const el of document.querySelectorAll('#strings [data-key]')) strings[el.dataset.key] = el.textContent;
   return strings;
 }
 

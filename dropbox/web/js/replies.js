@@ -72,7 +72,7 @@ async function main() {
   const loading = loadSodium().then((s) => {
     sodium = s;
   });
-  await loadStrings();
+  loadStrings();
   $('come-back').addEventListener('submit', (ev) => {
     ev.preventDefault();
     $('replies').textContent = '';

@@ -292,7 +292,7 @@ async function main() {
   const loading = loadSodium().then((s) => {
     sodium = s;
   });
-  await loadStrings();
+  loadStrings();
   renderFiles();
   $('files').addEventListener('change', async (ev) => {
     for (const file of ev.target.files) chosen.push(await classify(file));
