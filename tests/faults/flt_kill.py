@@ -15,7 +15,6 @@ nothing half-done is visible.
   stored or none.
 Each kill lands at a random moment within the command's measured run time.
 """
-import http.client
 import os
 import random
 import sqlite3
@@ -26,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from flt_lib import digest_tree, envelopes, files_match_rows, intact, received, replies_bundle  # noqa: E402
-from srv_lib import DROPBOX, Checks, Org, Server, cleanup, init_data_dir, run, tmpdir  # noqa: E402
+from srv_lib import DROPBOX, Checks, Org, Server, cleanup, init_data_dir, run, tmpdir, upload_tracked  # noqa: E402
 
 check = Checks()
 MKREPLY = os.environ["SRV_MKREPLY"]
@@ -43,21 +42,12 @@ def upload_rounds(data, envs, rounds, acked):
         lock = threading.Lock()
 
         def worker(i):
-            env, receipt = envs[i]
-            try:
-                loc = srv.create(len(env))
+            def progress(loc, sent, h):
                 with lock:
-                    state[i] = (loc, 0)
-                for off in range(0, len(env), CHUNK):
-                    st, h, _, _ = srv.patch(loc, off, env[off:off + CHUNK])
-                    if st != 204:
-                        return
-                    with lock:
-                        state[i] = (loc, off + len(env[off:off + CHUNK]))
-                        if "malyava-receipt" in h:
-                            acked[loc.rsplit("/", 1)[1]] = h["malyava-receipt"]
-            except (OSError, http.client.HTTPException, RuntimeError):
-                pass
+                    state[i] = (loc, sent)
+                    if "malyava-receipt" in h:
+                        acked[loc.rsplit("/", 1)[1]] = h["malyava-receipt"]
+            upload_tracked(srv, envs[i][0], CHUNK, progress)
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(envs))]
         for t in threads:

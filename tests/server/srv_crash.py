@@ -8,7 +8,6 @@ resumes from the offset HEAD reports and ends with the sealer's receipt.
 Then the same for SIGTERM and for a client that vanishes mid-PATCH: the
 bytes the server had read are kept.
 """
-import http.client
 import os
 import random
 import re
@@ -19,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from srv_lib import (Checks, Org, Server, cleanup, init_data_dir, receipt_of, stalled_patch,  # noqa: E402
-                     tmpdir, wait_until)
+                     tmpdir, upload_tracked, wait_until)
 
 UPLOADS = 20
 CHUNK = 256 * 1024
@@ -59,21 +58,12 @@ def kill_rounds(root, org, m1, envs):
         lock = threading.Lock()
 
         def worker(i):
-            env, receipt = envs[i]
-            try:
-                loc = srv.create(len(env))
+            def progress(loc, sent, h):
                 with lock:
-                    state[i] = (loc, 0)
-                for off in range(0, len(env), CHUNK):
-                    st, h, body, _ = srv.patch(loc, off, env[off:off + CHUNK])
-                    if st != 204:
-                        return
-                    with lock:
-                        state[i] = (loc, off + len(env[off:off + CHUNK]))
-                        if "malyava-receipt" in h:
-                            acked[loc] = (h["malyava-receipt"], i)
-            except (OSError, http.client.HTTPException, RuntimeError):
-                pass
+                    state[i] = (loc, sent)
+                    if "malyava-receipt" in h:
+                        acked[loc] = (h["malyava-receipt"], i)
+            upload_tracked(srv, envs[i][0], CHUNK, progress)
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(UPLOADS)]
         for t in threads:
