@@ -56,6 +56,13 @@ def sid(loc):
     return loc.rsplit("/", 1)[1]
 
 
+def receive(srv, env, acked, what):
+    """Uploads one envelope, checks its receipt and records it as acknowledged."""
+    loc, rc = srv.upload(env[0])
+    check(rc == env[1], what)
+    acked[sid(loc)] = rc
+
+
 def main():
     root = tmpdir("flt-clock")
     try:
@@ -66,8 +73,7 @@ def main():
         clock = Clock(root)
         srv = clock.server(data)
         acked = {}
-        loc, rc = srv.upload(envs[0][0])
-        acked[sid(loc)] = rc
+        receive(srv, envs[0], acked, "a submission is received")
         loc_b = srv.create(len(envs[1][0]))
         st, _, _, _ = srv.patch(loc_b, 0, envs[1][0][:65536])
         check(st == 204, "an upload is under way")
@@ -78,8 +84,7 @@ def main():
         check(st == 404, f"2 hours later the idle upload is gone for HEAD: 404 ({st})")
         st, _, _, _ = srv.patch(loc_b, 65536, envs[1][0][65536:131072])
         check(st == 410, f"and PATCH is told it expired: 410 ({st})")
-        loc, rc = srv.upload(envs[2][0])
-        acked[sid(loc)] = rc
+        receive(srv, envs[2], acked, "after the jump new uploads are received")
         check(srv.stop() == 0, "clean stop")
         srv = clock.server(data)
         check(sid(loc_b) not in pending(data), "the start after the jump removed the expired upload's row")
@@ -88,9 +93,7 @@ def main():
 
         # -- back by more than a year: nothing goes
         clock.set("-400d")
-        loc, rc = srv.upload(envs[3][0])
-        check(rc == envs[3][1], "uploads work after a jump back")
-        acked[sid(loc)] = rc
+        receive(srv, envs[3], acked, "uploads work after a jump back")
         check(srv.stop() == 0, "clean stop")
         try:
             clock.server(data).stop()
@@ -109,9 +112,7 @@ def main():
         check(not rows, f"retention at +60 days deleted everything received earlier ({len(rows)} left)")
         files_match_rows(check, data, "after retention")
         acked = {}
-        loc, rc = srv.upload(envs[4][0])
-        acked[sid(loc)] = rc
-        check(rc == envs[4][1], "an upload on the new day is received")
+        receive(srv, envs[4], acked, "an upload on the new day is received")
 
         # -- past the manifest's expiry, and back
         clock.set("+100d")
@@ -120,9 +121,7 @@ def main():
         check(st == 503, f"past the manifest's expiry uploads are refused with 503 ({st} {body[:80]!r})")
         intact(check, data, acked, "past the manifest's expiry")
         clock.set("+60d")
-        loc, rc = srv.upload(envs[0][0])
-        check(rc == envs[0][1], "back within the manifest, uploads are received again")
-        acked[sid(loc)] = rc
+        receive(srv, envs[0], acked, "back within the manifest, uploads are received again")
         check(srv.stop() == 0, "clean stop")
         srv = clock.server(data)
         intact(check, data, acked, "at the end")
