@@ -102,8 +102,11 @@ try {
   c.check(/^([a-z]{4} ){9}[a-z]{4}$/.test(words), `a codename of ten words is shown: ${words}`);
   c.check(await page.isDisabled('#send'), 'sending waits for "I have written it down"');
   await page.check('#codename-ok');
+  const toldWaiting = page.waitForFunction(() => /Connection lost/.test(document.getElementById('status').textContent),
+    null, { timeout: 300000 }).then(() => true, () => false);
   await page.click('#send');
   await page.waitForSelector('#step-done:not([hidden])', { timeout: 300000 });
+  c.check(await toldWaiting, 'while the link was down the page said so and asked to keep it open');
   const shown = (await page.textContent('#receipt')).trim();
   c.check(/^([0-9a-f]{4}-){7}[0-9a-f]{4}$/.test(shown), `the page shows a receipt: ${shown}`);
   c.check(await page.textContent('#codename') === '', 'the codename is gone from the page');
