@@ -89,7 +89,7 @@ export class TusUpload {
       { 'Upload-Length': String(this.length), ...(this.pow ? { 'Malyava-Pow': this.pow } : {}) }));
     if (r.status === 428 || r.status === 403) throw new UploadError('POW', await r.text());
     if (r.status !== 201) throw new UploadError('REFUSED', await r.text());
-    this.location = new URL(r.headers.get('Location'), location.href).pathname;
+    this.location = new URL(r.headers.get('Location'), globalThis.location?.href ?? 'http://localhost/').pathname;
     this.onState('sending');
   }
 
