@@ -92,23 +92,28 @@ function status(text) {
   $('status').textContent = text;
 }
 
-// The proof of work, in a worker so the page stays responsive. Where the
-// worker cannot run libsodium (no WebAssembly), the page counts itself,
+// The proof of work, in a worker so the page stays responsive; the
+// worker is started early (powWorker) and kept for a second challenge.
+// Where it cannot run libsodium (no WebAssembly), the page counts itself,
 // pausing every few thousand tries so it still answers the quick exit.
+let worker = null;
+
+function powWorker() {
+  worker ??= new Worker(new URL('./pow-worker.js', import.meta.url), { type: 'module' });
+  return worker;
+}
+
 function solvePow(challenge, bits) {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./pow-worker.js', import.meta.url), { type: 'module' });
+    const w = powWorker();
     const here = () => {
       w.terminate();
+      worker = null;
       solveHere(challenge, bits).then(resolve, reject);
     };
     w.onmessage = (ev) => {
-      if (ev.data.answer) {
-        w.terminate();
-        resolve(ev.data.answer);
-      } else if (ev.data.error) {
-        here();
-      }
+      if (ev.data.answer) resolve(ev.data.answer);
+      else if (ev.data.error) here();
     };
     w.onerror = (ev) => {
       ev.preventDefault();
@@ -263,6 +268,8 @@ async function send() {
     }
     form.reset();
     chosen.length = 0;
+    worker?.terminate();
+    worker = null;
     $('receipt').textContent = mine;
     show($('step-progress'), false);
     show($('step-done'));
@@ -291,6 +298,8 @@ async function main() {
   // off); only sending waits for it.
   const loading = loadSodium().then((s) => {
     sodium = s;
+    // After the page's own copy, so the two downloads do not compete.
+    if (typeof WebAssembly === 'object') powWorker();
   });
   loadStrings();
   renderFiles();
