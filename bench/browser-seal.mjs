@@ -35,11 +35,11 @@ const files = {
 const page = `<!doctype html><meta charset="utf-8"><input type="file" id="f"><script type="module" src="/js/bench.js"></script>`;
 const benchJs = `
 import sodium from '/vendor/sodium.js';
-import { digestOf, encodeRecord, PayloadSealer } from '/js/payload.js';
+import { digestOf, encodeRecord, fileSource, PayloadSealer } from '/js/payload.js';
 window.bench = async (editorPub) => {
   await sodium.ready;
   const file = document.getElementById('f').files[0];
-  const src = { length: file.size, read: async (o, n) => new Uint8Array(await file.slice(o, o + n).arrayBuffer()) };
+  const src = fileSource(file);
   const t0 = performance.now();
   const digest = await digestOf(sodium, src);
   const t1 = performance.now();

@@ -7,7 +7,7 @@ import { loadSodium } from './crypto.js';
 import * as codename from './codename.js';
 import { toHex } from './bytes.js';
 import { parseOrgKey, verifyManifest } from './manifest.js';
-import { digestOf, encodeRecord, PayloadSealer } from './payload.js';
+import { digestOf, encodeRecord, fileSource, memorySource, PayloadSealer } from './payload.js';
 import { imageKind, stripImage, StripError } from './strip.js';
 import { TusUpload, UploadError } from './tus.js';
 import { solve } from './pow.js';
@@ -23,12 +23,6 @@ const $ = (id) => document.getElementById(id);
 let sodium = null; // libsodium.js, once loaded
 const chosen = []; // { file, kind: 'jpeg'|'png'|null, cleanable }
 let words = null;
-
-const fileSource = (file) => ({
-  length: file.size,
-  read: async (off, n) => new Uint8Array(await file.slice(off, off + n).arrayBuffer()),
-});
-const memorySource = (bytes) => ({ length: bytes.length, read: async (off, n) => bytes.subarray(off, off + n) });
 
 async function classify(file) {
   const kind = imageKind(new Uint8Array(await file.slice(0, 8).arrayBuffer()));
@@ -245,7 +239,7 @@ async function send() {
     let hashed = 0;
     for (const f of files) {
       f.length = f.source.length;
-      f.blake2b = await digestOf(sodium, f.source, 1 << 20, (n) => {
+      f.blake2b = await digestOf(sodium, f.source, (n) => {
         hashed += n;
         $('bar').value = total > 0 ? hashed / total : 1;
       });

@@ -13,7 +13,7 @@ import sodium from 'libsodium-wrappers';
 import { toHex } from '../../../dropbox/web/js/bytes.js';
 import * as codename from '../../../dropbox/web/js/codename.js';
 import { parseOrgKey, verifyManifest } from '../../../dropbox/web/js/manifest.js';
-import { digestOf, encodeRecord, PayloadSealer } from '../../../dropbox/web/js/payload.js';
+import { digestOf, encodeRecord, memorySource, PayloadSealer } from '../../../dropbox/web/js/payload.js';
 import { stripImage } from '../../../dropbox/web/js/strip.js';
 import { tinyJpeg, withMetadata } from '../lib/exif.mjs';
 
@@ -21,7 +21,6 @@ await sodium.ready;
 const MALYAVA = process.env.MALYAVA;
 const KEYS = process.env.MALYAVA_KEYS;
 const run = (...args) => execFileSync(args[0], args.slice(1), { encoding: 'utf8' });
-const memorySource = (bytes) => ({ length: bytes.length, read: async (off, n) => bytes.subarray(off, off + n) });
 
 test('an envelope sealed here opens with malyava open, byte for byte', async () => {
   assert.ok(MALYAVA && KEYS, 'MALYAVA and MALYAVA_KEYS must name the built binaries');
@@ -48,15 +47,15 @@ test('an envelope sealed here opens with malyava open, byte for byte', async () 
     ];
     for (const f of files) {
       f.length = f.bytes.length;
-      f.source = memorySource(f.bytes);
-      f.blake2b = await digestOf(sodium, f.source, 65536);
+      f.source = memorySource(f.bytes, 65536);
+      f.blake2b = await digestOf(sodium, f.source);
     }
     const keys = codename.derive(sodium, codename.generate());
     const message = 'Меня избили 3 ноября.\nЯ видел всё сам. "quoted" \\ slash';
     const fields = { place: 'ИК-2, Ярославль', date: 'ноябрь 2026', category: 'violence', affected: 'двое', contact: 'через адвоката' };
     const record = encodeRecord({ message, fields, files, replyKey: toHex(keys.publicKey) });
-    const sealer = new PayloadSealer(sodium, m.editors, record, files.map((f) => f.source), files.map((f) => f.blake2b),
-      { readSize: 100000 });
+    const sealer = new PayloadSealer(sodium, m.editors, record, files.map((f) => memorySource(f.bytes, 100000)),
+      files.map((f) => f.blake2b));
     const out = [];
     const receipt = await sealer.run((b) => out.push(Buffer.from(b)));
     const env = join(dir, 'sub.mlv');
@@ -80,5 +79,15 @@ test('an envelope sealed here opens with malyava open, byte for byte', async () 
     await assert.rejects(changed.run(() => {}), /changed/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a source that grows or shrinks between the two reads is refused', async () => {
+  const record = encodeRecord({ files: [{ name: 'a', length: 100, blake2b: '00'.repeat(32) }] });
+  const pk = sodium.crypto_box_keypair().publicKey;
+  const liar = (n) => ({ length: 100, async *chunks() { yield new Uint8Array(n); } });
+  for (const n of [99, 101, 0]) {
+    const s = new PayloadSealer(sodium, [{ publicKey: pk }], record, [liar(n)], ['00'.repeat(32)]);
+    await assert.rejects(s.run(() => {}), /changed/, `${n} bytes instead of 100`);
   }
 });

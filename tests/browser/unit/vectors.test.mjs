@@ -12,7 +12,7 @@ import { padme } from '../../../dropbox/web/js/padme.js';
 import * as codename from '../../../dropbox/web/js/codename.js';
 import { parseOrgKey, verifyManifest } from '../../../dropbox/web/js/manifest.js';
 import { openEnvelope, receiptOf } from '../../../dropbox/web/js/envelope.js';
-import { encodeRecord, parsePayload, PayloadSealer } from '../../../dropbox/web/js/payload.js';
+import { encodeRecord, memorySource, parsePayload, PayloadSealer } from '../../../dropbox/web/js/payload.js';
 
 await sodium.ready;
 const VEC = fileURLToPath(new URL('../../vectors/', import.meta.url));
@@ -53,7 +53,6 @@ function contents(rule, length) {
   return out;
 }
 
-const memorySource = (bytes) => ({ length: bytes.length, read: async (off, n) => bytes.subarray(off, off + n) });
 
 test('PADMÉ sizes as docs/FORMAT.md lists them', () => {
   for (const [l, p] of [[0, 0], [1, 1], [100, 104], [1000, 1024], [4100, 4352], [65537, 67584], [1000000, 1015808]]) {
