@@ -4,20 +4,12 @@
 // photo and a codename, opened by `malyava open`, and the reply read back.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sodium from 'libsodium-wrappers';
-import { Checks, DROPBOX, Org, Server, browser, run, tmp, watchedPage } from './lib/harness.mjs';
+import { powSettings, readReply, scenario, watchedPage } from './lib/harness.mjs';
 import { contains, GPS_MARK, tinyJpeg, withMetadata } from './lib/exif.mjs';
 
-const c = new Checks();
-await sodium.ready;
-const root = tmp('nowasm');
-const org = new Org(root);
-const powFlag = /--pow-bits/.test(run(DROPBOX, '--help')) ? ['--pow-bits', '10'] : [];
-const srv = await new Server(root, org, powFlag).start();
 // --jitless, like Tor Browser's "Safer" level, turns the JIT and with it
 // WebAssembly off.
-const b = await browser('--js-flags=--jitless');
-try {
+await scenario('nowasm', { settings: powSettings(10), browserArgs: ['--js-flags=--jitless'] }, async ({ c, root, org, srv, b }) => {
   const ctx = await b.newContext();
   const page = await watchedPage(ctx);
   const loaded = [];
@@ -49,18 +41,7 @@ try {
 
   const answer = 'Дякуємо, ми отримали ваше свідчення.';
   srv.reply(got.meta.reply_key, answer);
-  const back = await watchedPage(ctx);
-  await back.goto(`${srv.url}/replies?lang=uk`);
-  await back.fill('#codename-input', words);
-  await back.click('#come-back button[type=submit]');
-  await back.waitForSelector('.reply', { timeout: 300000 });
-  c.check((await back.textContent('.reply .message')) === answer, 'the reply opens without WebAssembly');
+  const { page: back, text } = await readReply(ctx, srv, words, 'uk');
+  c.check(text === answer, 'the reply opens without WebAssembly');
   c.check(page.problems.length === 0 && back.problems.length === 0, `no console error: ${page.problems} ${back.problems}`);
-} catch (e) {
-  c.check(false, `unexpected: ${e.stack}`);
-} finally {
-  await b.close();
-  await srv.stop();
-  run('rm', '-rf', root);
-}
-c.exit();
+});

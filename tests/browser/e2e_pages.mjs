@@ -5,19 +5,14 @@
 // JavaScript off, the plain form submits and `malyava open` recovers it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Checks, Org, Server, browser, run, tmp, watchedPage } from './lib/harness.mjs';
+import { scenario, watchedPage } from './lib/harness.mjs';
 
 const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PAGES = ['/', '/submit', '/replies', '/nojs'];
 const WEIGHT_LIMIT = 100 * 1024;
-const c = new Checks();
 
-const root = tmp('pages');
-const org = new Org(root);
-const srv = await new Server(root, org).start();
-const b = await browser();
-try {
+await scenario('pages', {}, async ({ c, root, org, srv, b }) => {
   const ctx = await b.newContext();
   // Sizes of everything each page loads, the vendored crypto aside.
   for (const lang of ['en', 'ru', 'uk']) {
@@ -141,11 +136,4 @@ try {
   await form.click('button[type=submit]');
   await form.waitForLoadState();
   c.check(Object.keys(srv.export()).length === 1, 'a filled honeypot stores nothing');
-} catch (e) {
-  c.check(false, `unexpected: ${e.stack}`);
-} finally {
-  await b.close();
-  await srv.stop();
-  run('rm', '-rf', root);
-}
-c.exit();
+});

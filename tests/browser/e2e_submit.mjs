@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sodium from 'libsodium-wrappers';
-import { Checks, DROPBOX, Org, Server, browser, run, tmp, watchedPage } from './lib/harness.mjs';
+import { powSettings, readReply, scenario, watchedPage } from './lib/harness.mjs';
 import { contains, GPS_MARK, withMetadata, XMP_MARK } from './lib/exif.mjs';
 import { stripImage } from '../../dropbox/web/js/strip.js';
 import * as codename from '../../dropbox/web/js/codename.js';
@@ -17,17 +17,11 @@ import { toHex } from '../../dropbox/web/js/bytes.js';
 
 const BIG = 50 * 1000 * 1000;
 const CUT_AT = 12 * 1024 * 1024;
-const c = new Checks();
 await sodium.ready;
 
-const root = tmp('submit');
-const org = new Org(root);
-const powFlag = /--pow-bits/.test(run(DROPBOX, '--help')) ? ['--pow-bits', '12'] : [];
-const srv = await new Server(root, org, powFlag).start();
-const b = await browser();
 const seen = new Set();
 
-function newSubmissions() {
+function newSubmissions(srv) {
   const all = srv.export();
   const fresh = Object.entries(all).filter(([id]) => !seen.has(id));
   for (const [id] of fresh) seen.add(id);
@@ -59,7 +53,7 @@ async function fill(page, values) {
   }
 }
 
-try {
+await scenario('submit', { settings: powSettings(12) }, async ({ c, root, org, srv, b }) => {
   const ctx = await b.newContext();
   const page = await watchedPage(ctx);
   await page.goto(`${srv.url}/submit`);
@@ -120,7 +114,7 @@ try {
   c.check(resumed.length > 0 && resumed[0].offset >= CUT_AT - (1 << 20) && resumed.every((r) => r.offset > 0),
     `after the cut PATCHes went on from a non-zero offset: first ${resumed[0]?.offset}`);
 
-  const [sub] = newSubmissions();
+  const [sub] = newSubmissions(srv);
   c.check(sub && sub.receipt === shown, `the editor's receipt equals the source's: ${sub?.receipt} / ${shown}`);
   c.check(sub && !sub.serverSealed, 'sealed in the browser, not by the server');
   const got = org.open(sub.path, 'first');
@@ -150,7 +144,7 @@ try {
   await keep.check('#no-reply');
   await keep.click('#send');
   await keep.waitForSelector('#step-done:not([hidden])', { timeout: 120000 });
-  const [kept] = newSubmissions();
+  const [kept] = newSubmissions(srv);
   const got2 = org.open(kept.path, 'kept');
   c.check(got2.files['photo.jpg']?.equals(Buffer.from(photo)), 'with "keep location" the photo is byte-identical');
   c.check(got2.meta.files[0].metadata === 'kept', 'and the editor is told it was kept on purpose');
@@ -160,12 +154,7 @@ try {
   // Coming back with the codename after an editor's reply.
   const answer = 'Спасибо. Мы получили ваше свидетельство и проверяем его.';
   srv.reply(got.meta.reply_key, answer);
-  const back = await watchedPage(ctx);
-  await back.goto(`${srv.url}/replies?lang=ru`);
-  await back.fill('#codename-input', words.toUpperCase().replaceAll(' ', '-'));
-  await back.click('#come-back button[type=submit]');
-  await back.waitForSelector('.reply', { timeout: 30000 });
-  const text = await back.textContent('.reply .message');
+  const { page: back, text } = await readReply(ctx, srv, words.toUpperCase().replaceAll(' ', '-'), 'ru');
   c.check(text === answer, `the reply is shown, decrypted: ${text}`);
   c.check((await back.inputValue('#codename-input')) === '', 'the codename is cleared from the field');
   const wrong = words.split(' ');
@@ -174,11 +163,4 @@ try {
   await back.click('#come-back button[type=submit]');
   await back.waitForFunction(() => /№ 4/.test(document.getElementById('status').textContent));
   c.check(back.problems.length === 0, `no console error on the replies page: ${back.problems}`);
-} catch (e) {
-  c.check(false, `unexpected: ${e.stack}`);
-} finally {
-  await b.close();
-  await srv.stop();
-  run('rm', '-rf', root);
-}
-c.exit();
+});

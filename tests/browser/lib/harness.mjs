@@ -176,3 +176,43 @@ export class Checks {
     process.exit(this.failed ? 1 : 0);
   }
 }
+
+// The proof-of-work difficulty for a test server: small, so tests spend
+// their time on what they check.
+export function powSettings(bits) {
+  return /--pow-bits/.test(run(DROPBOX, '--help')) ? ['--pow-bits', String(bits)] : [];
+}
+
+// One browser test: an organisation, a server, a browser; every check
+// counted, an exception a failure, everything removed at the end; exits
+// with the verdict.
+export async function scenario(tag, { settings = [], browserArgs = [] }, body) {
+  const c = new Checks();
+  const root = tmp(tag);
+  let srv = null;
+  let b = null;
+  try {
+    const org = new Org(root);
+    srv = await new Server(root, org, settings).start();
+    b = await browser(...browserArgs);
+    await body({ c, root, org, srv, b });
+  } catch (e) {
+    c.check(false, `unexpected: ${e.stack}`);
+  } finally {
+    await b?.close();
+    await srv?.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+  c.exit();
+}
+
+// The come-back page with `typed` as the codename: the page and the
+// first reply's text.
+export async function readReply(context, srv, typed, lang) {
+  const page = await watchedPage(context);
+  await page.goto(`${srv.url}/replies?lang=${lang}`);
+  await page.fill('#codename-input', typed);
+  await page.click('#come-back button[type=submit]');
+  await page.waitForSelector('.reply', { timeout: 300000 });
+  return { page, text: await page.textContent('.reply .message') };
+}
