@@ -17,6 +17,8 @@
 
 #define VAULT_KEY_BYTES crypto_secretbox_KEYBYTES
 #define BOX_OVERHEAD (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+#define VAULT_PURPOSES 3u /* mlv_vault_purpose's values */
+#define VAULT_KEYS_BYTES ((1u + VAULT_PURPOSES) * VAULT_KEY_BYTES)
 
 static const char kdf_context[crypto_kdf_CONTEXTBYTES + 1] = "MLVVAULT";
 
@@ -33,6 +35,7 @@ struct mlv_vault_cache {
 };
 
 _Static_assert(MLV_VDB_SEALED_KEY_BYTES == crypto_box_SEALBYTES + VAULT_KEY_BYTES, "sealed vault key size");
+_Static_assert(VAULT_PURPOSES == MLV_VAULT_FILE_KEYS, "one cached sub-key per purpose");
 _Static_assert(MLV_VDB_BOXED_KEY_BYTES == BOX_OVERHEAD + MLV_BOX_SECRET_BYTES, "boxed secret key size");
 
 const char *mlv_vault_path(const char *option)
@@ -85,9 +88,27 @@ void mlv_vault_close(mlv_vault *v)
     memset(v, 0, sizeof *v);
 }
 
+/* The vault key's sub-keys, derived once per run and kept beside it in
+ * its locked memory: [0] the vault key, then one per purpose. */
 static int subkey(const mlv_vault *v, mlv_vault_purpose purpose, uint8_t out[VAULT_KEY_BYTES])
 {
-    return crypto_kdf_derive_from_key(out, VAULT_KEY_BYTES, (uint64_t)purpose, kdf_context, v->vault_key);
+    const uint8_t *cached = v->vault_key + (size_t)purpose * VAULT_KEY_BYTES;
+
+    if ((unsigned)purpose < 1u || (unsigned)purpose > VAULT_PURPOSES)
+        return -1;
+    memcpy(out, cached, VAULT_KEY_BYTES);
+    return 0;
+}
+
+/* Called whenever v->vault_key[0..32) is set. */
+static int derive_subkeys(mlv_vault *v)
+{
+    for (unsigned p = 1; p <= VAULT_PURPOSES; p++) {
+        if (crypto_kdf_derive_from_key(v->vault_key + (size_t)p * VAULT_KEY_BYTES, VAULT_KEY_BYTES, p, kdf_context,
+                                       v->vault_key) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int mlv_vault_seal(const mlv_vault *v, mlv_vault_purpose purpose, const uint8_t *plain, size_t len, uint8_t **out,
@@ -174,7 +195,7 @@ int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file)
     size_t len;
     int ret = -1;
 
-    if (kp == NULL || (v->vault_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL ||
+    if (kp == NULL || (v->vault_key = sodium_malloc(VAULT_KEYS_BYTES)) == NULL ||
         (v->keys = calloc(v->nrows > 0 ? v->nrows : 1u, sizeof *v->keys)) == NULL) {
         mlv_cli_error("out of memory");
         goto out;
@@ -188,7 +209,8 @@ int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file)
     }
     if (decode_row(row, pass_file, kp) != 0)
         goto out;
-    if (crypto_box_seal_open(v->vault_key, row->vault_key, sizeof row->vault_key, kp->pk, kp->sk) != 0) {
+    if (crypto_box_seal_open(v->vault_key, row->vault_key, sizeof row->vault_key, kp->pk, kp->sk) != 0 ||
+        derive_subkeys(v) != 0) {
         mlv_cli_error("the vault key sealed to '%s' does not open: the vault is damaged", row->name);
         goto out;
     }
@@ -261,9 +283,11 @@ int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, cons
     }
     if (v->vault_key == NULL) {
         /* Only an empty vault gets a new vault key; callers unlock otherwise. */
-        if (v->nrows != 0 || (v->vault_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL)
+        if (v->nrows != 0 || (v->vault_key = sodium_malloc(VAULT_KEYS_BYTES)) == NULL)
             goto out;
         crypto_secretbox_keygen(v->vault_key);
+        if (derive_subkeys(v) != 0)
+            goto out;
     }
     memcpy(row.id, kp->id, sizeof row.id);
     memcpy(row.pk, kp->pk, sizeof row.pk);

@@ -87,6 +87,7 @@ static const char replies_bundle_schema[] =
 
 struct mlv_vdb {
     sqlite3 *h;
+    sqlite3_stmt *payload; /* prepared once: read for every envelope listed */
     char reason[MLV_VDB_REASON_BYTES];
 };
 
@@ -250,6 +251,7 @@ void mlv_vdb_close(mlv_vdb *db)
 {
     if (db == NULL)
         return;
+    sqlite3_finalize(db->payload);
     sqlite3_close_v2(db->h);
     free(db);
 }
@@ -573,7 +575,8 @@ mlv_vdb_status mlv_vdb_env_update_keys(mlv_vdb *db, int64_t id, const uint8_t *h
     return run(db, st, "updating an envelope's keys");
 }
 
-/* Rows of blobs in order, handed to `fn` without copying. */
+/* Rows of blobs in order, handed to `fn` without copying; `st` is reset,
+ * not finalized, so a cached statement can run again. */
 static mlv_vdb_status blobs_each(sqlite3 *h, sqlite3_stmt *st, int (*fn)(void *ctx, const uint8_t *data, size_t len),
                                  void *ctx, char *reason)
 {
@@ -597,19 +600,19 @@ static mlv_vdb_status blobs_each(sqlite3 *h, sqlite3_stmt *st, int (*fn)(void *c
         set_reason(reason, "reading chunks: %s", sqlite3_errmsg(h));
         rc = MLV_VDB_ERROR;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }
 
 mlv_vdb_status mlv_vdb_env_payload(mlv_vdb *db, int64_t id, int (*fn)(void *ctx, const uint8_t *data, size_t len),
                                    void *ctx)
 {
-    sqlite3_stmt *st = prepare(db, "SELECT data FROM payload_chunks WHERE envelope = ? ORDER BY seq");
-
-    if (st == NULL)
+    if (db->payload == NULL &&
+        (db->payload = prepare(db, "SELECT data FROM payload_chunks WHERE envelope = ? ORDER BY seq")) == NULL)
         return MLV_VDB_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    return blobs_each(db->h, st, fn, ctx, db->reason);
+    sqlite3_bind_int64(db->payload, 1, id);
+    return blobs_each(db->h, db->payload, fn, ctx, db->reason);
 }
 
 /* ---- triage events -------------------------------------------------------- */
@@ -1068,9 +1071,13 @@ mlv_vdb_status mlv_bundle_chunks(mlv_bundle *b, const char *id, int (*fn)(void *
     char reason[MLV_VDB_REASON_BYTES];
     sqlite3_stmt *st = NULL;
 
+    mlv_vdb_status rc;
+
     if (sqlite3_prepare_v2(b->h, "SELECT data FROM chunks WHERE submission = ? ORDER BY seq", -1, &st, NULL) !=
         SQLITE_OK)
         return MLV_VDB_ERROR;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return blobs_each(b->h, st, fn, ctx, reason);
+    rc = blobs_each(b->h, st, fn, ctx, reason);
+    sqlite3_finalize(st);
+    return rc;
 }
