@@ -32,6 +32,37 @@ await scenario('pages', {}, async ({ c, root, org, srv, b }) => {
       await page.waitForTimeout(300);
       c.check((await page.getAttribute('html', 'lang')) === lang, `${path} ${lang}: <html lang>`);
       c.check(page.problems.length === 0, `${path} ${lang}: no console error or CSP violation: ${page.problems}`);
+      // Every control has a label; the quick exit is the first stop for the keyboard.
+      const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+        .filter((el) => el.type !== 'hidden' && !(el.id && document.querySelector(`label[for="${el.id}"]`)))
+        .map((el) => el.name || el.id || el.outerHTML));
+      c.check(unlabelled.length === 0, `${path} ${lang}: every control has a label: ${unlabelled}`);
+      await page.keyboard.press('Tab');
+      c.check(await page.evaluate(() => document.activeElement?.id) === 'quick-exit', `${path} ${lang}: Tab reaches the quick exit first`);
+      // Text contrast (WCAG AA, 4.5:1) of every visible element that holds text.
+      const lowContrast = await page.evaluate(() => {
+        const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map((v) => {
+          v /= 255;
+          return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        }).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        const bad = [];
+        for (const el of document.querySelectorAll('body *')) {
+          if (!el.offsetParent || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+          const [a, b] = [lum(rgb(getComputedStyle(el).color).slice(0, 3)), lum(background(el))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          if (ratio < 4.5) bad.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)}`);
+        }
+        return bad;
+      });
+      c.check(lowContrast.length === 0, `${path} ${lang}: text contrast at least 4.5:1: ${lowContrast}`);
       // What a reader sees: <noscript> is raw markup while scripts run.
       const text = await page.evaluate(() => {
         const m = document.querySelector('main').cloneNode(true);
