@@ -49,6 +49,20 @@ window.bench = async (editorPub) => {
   await sealer.run((b) => { out += b.length; });
   const t2 = performance.now();
   return { hashMs: t1 - t0, sealMs: t2 - t1, out, bytes: file.size };
+};
+// The proof of work as the submit page runs it: the same worker, the
+// server's default difficulty, a few random challenges.
+window.pow = async (bits, rounds) => {
+  const w = new Worker('/js/pow-worker.js', { type: 'module' });
+  let total = 0;
+  for (let i = 0; i < rounds; i++) {
+    const challenge = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+    const t0 = performance.now();
+    await new Promise((resolve) => { w.onmessage = (ev) => { if (ev.data.answer || ev.data.error) resolve(); }; w.postMessage({ challenge, bits }); });
+    total += performance.now() - t0;
+  }
+  w.terminate();
+  return total / rounds;
 };`;
 const server = createServer((req, res) => {
   const h = { 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store' };
@@ -81,6 +95,8 @@ try {
     `both passes ${browserRate.toFixed(1)} MB/s`);
   console.log(`C (malyava seal, both passes, incl. start-up and writing): ${cRate.toFixed(1)} MB/s`);
   console.log(`ratio browser / C: ${(browserRate / cRate).toFixed(2)}`);
+  const powMs = await p.evaluate(() => window.pow(20, 5));
+  console.log(`proof of work, 20 bits (the default), in the page's worker: ${(powMs / 1000).toFixed(2)} s on average over 5 challenges`);
 } finally {
   await browser.close();
   server.close();
