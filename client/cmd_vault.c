@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -73,11 +74,16 @@ static int count_sealed(void *ctx, const mlv_vdb_env *e)
 
 static int key_list(mlv_vault *v)
 {
-    size_t counts[MLV_MAX_RECIPIENTS * 4] = { 0 };
+    size_t *counts = calloc(v->nrows > 0 ? v->nrows : 1u, sizeof *counts);
     sealed_counts c = { v, counts };
 
-    if (v->nrows > sizeof counts / sizeof counts[0] || mlv_vdb_env_each(v->db, count_sealed, &c) != MLV_VDB_OK) {
+    if (counts == NULL) {
+        mlv_cli_error("out of memory");
+        return 1;
+    }
+    if (mlv_vdb_env_each(v->db, count_sealed, &c) != MLV_VDB_OK) {
         mlv_cli_error("cannot read the vault: %s", mlv_vdb_reason(v->db));
+        free(counts);
         return 1;
     }
     printf("%-20s %-16s %-39s %-10s %-10s %s\n", "NAME", "KEY ID", "FINGERPRINT", "ADDED", "RETIRED", "SEALED TO");
@@ -94,6 +100,7 @@ static int key_list(mlv_vault *v)
         printf("%-20s %-16s %-39s %-10s %-10s %zu\n", v->rows[i].name, id, fp, added, retired, counts[i]);
     }
     printf("%zu key%s\n", v->nrows, v->nrows == 1 ? "" : "s");
+    free(counts);
     return 0;
 }
 
