@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "listen.h"
 #include "log.h"
 #include "store.h"
 #include "trust.h"
@@ -144,31 +145,6 @@ static void init_help(void)
            "and prints the editors' export token once. SETTINGS go into DATA_DIR/config.\n");
 }
 
-/* The export token: printed once; only its BLAKE2b-256 is kept. */
-static int new_export_token(mlv_cfg *cfg, char **printable)
-{
-    const size_t b64_len = sodium_base64_ENCODED_LEN(MLV_SRV_EXPORT_TOKEN_BYTES,
-                                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    uint8_t *token = sodium_malloc(MLV_SRV_EXPORT_TOKEN_BYTES);
-    char *b64 = sodium_malloc(b64_len);
-    int rc = -1;
-
-    if (token == NULL || b64 == NULL)
-        goto out;
-    randombytes_buf(token, MLV_SRV_EXPORT_TOKEN_BYTES);
-    crypto_generichash(cfg->export_token_hash, sizeof cfg->export_token_hash, token, MLV_SRV_EXPORT_TOKEN_BYTES,
-                       NULL, 0);
-    cfg->has_export_token = 1;
-    sodium_bin2base64(b64, b64_len, token, MLV_SRV_EXPORT_TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    *printable = b64;
-    b64 = NULL;
-    rc = 0;
-out:
-    sodium_free(token);
-    sodium_free(b64);
-    return rc;
-}
-
 int mlv_cmd_init(int argc, char **argv)
 {
     const char *data_dir = NULL, *org_path = NULL, *manifest_path = NULL;
@@ -206,7 +182,7 @@ int mlv_cmd_init(int argc, char **argv)
     if (data_dir == NULL || org_path == NULL || manifest_path == NULL)
         return mlv_cmd_usage_error("init needs DATA_DIR, --org-key ORG.pub and --manifest FILE");
     mlv_cfg_defaults(&cfg);
-    if (mlv_cmd_apply_settings(&cfg, &o) != 0)
+    if (mlv_cmd_apply_settings(&cfg, &o) != 0 || mlv_listen_check(&cfg) != 0)
         return 2;
     if (read_org(org_path, &org, &org_text, &org_len) != 0 || read_manifest(manifest_path, &org, 0, 0, &f, &m) != 0)
         goto out;
@@ -217,7 +193,7 @@ int mlv_cmd_init(int argc, char **argv)
         mlv_log_msg("cannot create the directories inside '%s': %s", data_dir, strerror(errno));
         goto out;
     }
-    if (new_export_token(&cfg, &token) != 0 || mlv_cfg_format(&cfg, &cfg_text, &cfg_len) != 0) {
+    if (mlv_cmd_token_new(&cfg, &token) != 0 || mlv_cfg_format(&cfg, &cfg_text, &cfg_len) != 0) {
         mlv_log_msg("out of memory");
         goto out;
     }
@@ -247,6 +223,29 @@ out:
     return rc;
 }
 
+/* What becomes of envelopes sealed to the manifest just replaced (the
+ * grace as mlv_trust_check counts it: the day of the install and the
+ * manifest_grace_days - 1 after it). */
+static void print_grace(const char *data_dir, const mlv_db_manifest *replaced, const mlv_cfg *cfg, int64_t today)
+{
+    char last[11];
+
+    if (replaced->text == NULL)
+        return;
+    if (cfg->manifest_grace_days == 0) {
+        printf("Envelopes sealed to the replaced manifest (serial %llu) are refused from the reload on "
+               "(manifest_grace_days = 0).\n",
+               (unsigned long long)replaced->serial);
+        return;
+    }
+    mlv_day_format(last, today + (int64_t)cfg->manifest_grace_days - 1);
+    printf("Envelopes sealed to the replaced manifest (serial %llu) are accepted through %s (manifest_grace_days = "
+           "%llu), then refused.\nIf a key was removed because it was compromised, set manifest_grace_days = 0 in %s/%s\n"
+           "and reload now.\n",
+           (unsigned long long)replaced->serial, last, (unsigned long long)cfg->manifest_grace_days, data_dir,
+           MLV_STORE_CONFIG);
+}
+
 int mlv_cmd_install_manifest(int argc, char **argv)
 {
     char *org_text = NULL, path[PATH_MAX], day[11];
@@ -258,12 +257,14 @@ int mlv_cmd_install_manifest(int argc, char **argv)
     mlv_db_status dst;
     mlv_db *db = NULL;
     mlv_cfg cfg;
+    int64_t today = mlv_day_from_time((int64_t)time(NULL));
     int rc = 1;
 
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
         printf("usage: malyava-dropbox install-manifest DATA_DIR FILE\n"
                "Installs FILE (FILE.minisig beside it) if it verifies against DATA_DIR/org.pub and its\n"
-               "serial is higher; the replaced one stays accepted for manifest_grace_days.\n");
+               "serial is higher. Envelopes sealed to the replaced one stay accepted for manifest_grace_days\n"
+               "days from today (0: not at all); a running server applies both when reloaded (SIGHUP).\n");
         return 0;
     }
     if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
@@ -284,7 +285,7 @@ int mlv_cmd_install_manifest(int argc, char **argv)
     if (read_manifest(argv[2], &org, cur.serial + 1u, cur.serial, &f, &m) != 0)
         goto out;
     dm = (mlv_db_manifest){ m.serial, 0, f.text, f.text_len, f.sig, f.sig_len };
-    dst = mlv_db_manifest_install(db, &dm, mlv_day_from_time((int64_t)time(NULL)));
+    dst = mlv_db_manifest_install(db, &dm, today);
     if (dst == MLV_DB_ROLLBACK)
         mlv_log_msg("another manifest with serial %llu or higher was installed meanwhile; nothing changed",
                     (unsigned long long)m.serial);
@@ -295,11 +296,10 @@ int mlv_cmd_install_manifest(int argc, char **argv)
         write_copy(argv[1], MLV_STORE_MANIFEST_SIG, f.sig, f.sig_len, 1) != 0)
         mlv_log_msg("the manifest is installed, but its copies in the data directory are stale");
     mlv_day_format(day, m.expires_day);
-    printf("malyava-dropbox: installed manifest serial %llu, valid until %s.\n"
-           "Envelopes sealed to serial %llu are accepted for %llu more days.\n"
-           "Reload a running server: systemctl reload malyava-dropbox (or send it SIGHUP).\n",
-           (unsigned long long)m.serial, day, (unsigned long long)cur.serial,
-           (unsigned long long)cfg.manifest_grace_days);
+    printf("malyava-dropbox: installed manifest serial %llu, valid until %s.\n", (unsigned long long)m.serial, day);
+    print_grace(argv[1], &cur, &cfg, today);
+    printf("Reload a running server now: systemctl reload malyava-dropbox (or send it SIGHUP); the new manifest\n"
+           "and manifest_grace_days apply at once. Until then it keeps the manifests it loaded.\n");
     rc = 0;
 out:
     mlv_db_manifest_clear(&cur);
@@ -350,7 +350,7 @@ int mlv_cmd_stats(int argc, char **argv)
     if (mlv_db_open(path, 0, &db) != MLV_DB_OK || mlv_db_stats_get(db, &st) != MLV_DB_OK)
         goto out;
     snprintf(path, sizeof path, "%s/%s", argv[1], MLV_STORE_ORG_KEY);
-    if (mlv_trust_load(&trust, path, db, today) != 0)
+    if (mlv_trust_load(&trust, path, db, today, cfg.manifest_grace_days) != 0)
         goto out;
     if (mlv_store_free_bytes(&store, &free_bytes) != 0) {
         mlv_log_msg("cannot query free space in '%s': %s", argv[1], strerror(errno));

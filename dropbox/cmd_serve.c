@@ -1,17 +1,15 @@
 /*
- * `malyava-dropbox serve`: recovery, then libmicrohttpd's threads serve
+ * `malyava-dropbox serve`: the data directory locked, recovery, then
+ * libmicrohttpd's threads serve the sources' and the editors' listeners
  * while the main thread only waits for signals and runs the expiry sweep
  * and, daily, retention.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,52 +17,19 @@
 #include "commands.h"
 #include "harden.h"
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 #include "recover.h"
 #include "server.h"
 
-static int open_listener(const char *spec, char *url, size_t url_size)
-{
-    struct sockaddr_storage ss;
-    socklen_t len;
-    char host[INET6_ADDRSTRLEN];
-    int fd, one = 1;
-
-    if (mlv_cfg_listen_parse(spec, &ss, &len) != 0)
-        return -1;
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        goto fail;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ss.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0)
-        goto fail;
-    len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        goto fail;
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
-        snprintf(url, url_size, "http://[%s]:%u/", host, (unsigned)ntohs(a6->sin6_port));
-    } else {
-        const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
-        snprintf(url, url_size, "http://%s:%u/", host, (unsigned)ntohs(a4->sin_port));
-    }
-    return fd;
-fail:
-    mlv_log_msg("cannot listen on %s: %s; pick a free port with --listen", spec, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return -1;
-}
-
 static void serve_help(void)
 {
-    printf("usage: malyava-dropbox serve DATA_DIR [--listen ADDR:PORT] [SETTINGS] [--check-config]\n"
+    printf("usage: malyava-dropbox serve DATA_DIR [--listen ADDR:PORT] [--editors-listen ADDR:PORT|off]\n"
+           "                             [SETTINGS] [--check-config]\n"
            "  --check-config  check the configuration, data directory and manifest, then exit\n"
-           "SETTINGS are listed by `malyava-dropbox --help`.\n");
+           "Both listeners must be on loopback unless --allow-public-listen or\n"
+           "--allow-public-editors-listen says otherwise. SETTINGS are listed by\n"
+           "`malyava-dropbox --help`.\n");
 }
 
 /* Once a day (and at start): what is older than the retention settings goes. */
@@ -86,9 +51,11 @@ static void run_retention(mlv_srv *s)
                     (unsigned long long)ret.replies);
 }
 
-/* SIGHUP: pow_bits from the config file (flags given at start still win);
- * other settings need a restart. */
-static void reload_pow_bits(mlv_srv *s, const mlv_cmd_overrides *o)
+/* SIGHUP: pow_bits and manifest_grace_days from the config file (flags
+ * given at start still win); other settings need a restart. Returns the
+ * grace to reload the manifests with: the one in force if the file does
+ * not load. */
+static uint64_t reload_config(mlv_srv *s, const mlv_cmd_overrides *o)
 {
     char path[PATH_MAX];
     mlv_cfg fresh;
@@ -96,16 +63,36 @@ static void reload_pow_bits(mlv_srv *s, const mlv_cmd_overrides *o)
     mlv_cfg_defaults(&fresh);
     snprintf(path, sizeof path, "%s/%s", s->data_dir, MLV_STORE_CONFIG);
     if (mlv_cfg_load(&fresh, path) != 0 || mlv_cmd_apply_settings(&fresh, o) != 0) {
-        mlv_log_msg("the configuration does not load; pow_bits stays %u", mlv_powcheck_bits(s->pow));
-        return;
+        mlv_log_msg("the configuration does not load; pow_bits stays %u and manifest_grace_days %llu",
+                    mlv_powcheck_bits(s->pow), (unsigned long long)mlv_trust_grace(s->trust));
+        return mlv_trust_grace(s->trust);
     }
     if (fresh.pow_bits != mlv_powcheck_bits(s->pow))
         mlv_log_msg("pow_bits is now %llu", (unsigned long long)fresh.pow_bits);
     mlv_powcheck_set_bits(s->pow, (unsigned)fresh.pow_bits);
+    return fresh.manifest_grace_days;
 }
 
-/* Until SIGTERM or SIGINT: SIGHUP reloads the manifests and pow_bits, and
- * every MLV_SRV_SWEEP_SECONDS expired uploads go. */
+/* The manifests and the grace, swapped in together. */
+static void reload_trust(mlv_srv *s, uint64_t grace_days)
+{
+    uint64_t serial;
+    int64_t expires;
+    char day[11];
+
+    if (mlv_trust_reload(s->trust, s->db, mlv_day_from_time((int64_t)time(NULL)), grace_days) != 0) {
+        mlv_log_msg("manifest reload failed; the previously loaded manifests and manifest_grace_days %llu stay in "
+                    "force", (unsigned long long)mlv_trust_grace(s->trust));
+        return;
+    }
+    mlv_trust_current(s->trust, &serial, &expires);
+    mlv_day_format(day, expires);
+    mlv_log_msg("manifests reloaded: serial %llu, valid until %s; manifest_grace_days %llu",
+                (unsigned long long)serial, day, (unsigned long long)grace_days);
+}
+
+/* Until SIGTERM or SIGINT: SIGHUP reloads the manifests, pow_bits and
+ * manifest_grace_days, and every MLV_SRV_SWEEP_SECONDS expired uploads go. */
 static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_overrides *o)
 {
     struct timespec tick = { (time_t)MLV_SRV_SWEEP_SECONDS, 0 };
@@ -116,17 +103,7 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_over
         if (sig == SIGTERM || sig == SIGINT)
             return;
         if (sig == SIGHUP) {
-            reload_pow_bits(s, o);
-            if (mlv_trust_reload(s->trust, s->db, mlv_day_from_time((int64_t)time(NULL))) == 0) {
-                uint64_t serial;
-                int64_t expires;
-                char day[11];
-                mlv_trust_current(s->trust, &serial, &expires);
-                mlv_day_format(day, expires);
-                mlv_log_msg("manifests reloaded: serial %llu, valid until %s", (unsigned long long)serial, day);
-            } else {
-                mlv_log_msg("manifest reload failed; the previously loaded manifests stay in force");
-            }
+            reload_trust(s, reload_config(s, o));
         } else if (sig < 0 && errno == EAGAIN) {
             mlv_srv_sweep(s, (int64_t)time(NULL));
             run_retention(s);
@@ -134,14 +111,51 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_over
     }
 }
 
+/* Both listeners' sockets and daemons (the editors' one unless it is
+ * off); their URLs in `urls`. -1 after logging, with nothing left open. */
+static int start_listeners(mlv_srv *s, struct MHD_Daemon *d[2], char urls[2][MLV_LISTEN_URL_BYTES])
+{
+    static const char *const settings[2] = { "listen", "editors_listen" };
+    const char *specs[2] = { s->cfg.listen, s->cfg.editors_listen };
+    int fds[2] = { -1, -1 };
+
+    for (int i = 0; i < 2; i++) {
+        if (strcmp(specs[i], MLV_CFG_LISTEN_OFF) == 0)
+            continue;
+        fds[i] = mlv_listen_open(specs[i], settings[i], urls[i]);
+        if (fds[i] < 0)
+            goto fail;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] < 0)
+            continue;
+        d[i] = mlv_http_start(s, fds[i], i == 0 ? MLV_HTTP_PUBLIC : MLV_HTTP_EDITORS);
+        if (d[i] == NULL) {
+            mlv_log_msg("cannot start the HTTP server; check the settings and the system's limits on threads and "
+                        "files");
+            goto fail;
+        }
+        fds[i] = -1; /* the daemon owns it */
+    }
+    return 0;
+fail:
+    for (int i = 0; i < 2; i++) {
+        mlv_http_stop(d[i]);
+        d[i] = NULL;
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    return -1;
+}
+
 int mlv_cmd_serve(int argc, char **argv)
 {
     mlv_cmd_overrides o = { 0 };
     const char *data_dir = NULL;
-    char path[PATH_MAX], url[INET6_ADDRSTRLEN + 32];
-    struct MHD_Daemon *d = NULL;
+    char path[PATH_MAX], urls[2][MLV_LISTEN_URL_BYTES];
+    struct MHD_Daemon *d[2] = { NULL, NULL };
     mlv_recover_report rep;
-    int check_only = 0, fd = -1, rc = 1, taken;
+    int check_only = 0, lock_fd = -1, rc = 1, taken;
     sigset_t set;
     mlv_srv srv;
     mlv_cfg cfg;
@@ -171,6 +185,8 @@ int mlv_cmd_serve(int argc, char **argv)
     snprintf(path, sizeof path, "%s/%s", data_dir, MLV_STORE_CONFIG);
     if (mlv_cfg_load(&cfg, path) != 0 || mlv_cmd_apply_settings(&cfg, &o) != 0)
         return 1;
+    if (mlv_listen_check(&cfg) != 0)
+        return 2;
     if (mlv_srv_open(&srv, data_dir, &cfg) != 0)
         goto out;
     if (check_only) {
@@ -178,6 +194,11 @@ int mlv_cmd_serve(int argc, char **argv)
         rc = 0;
         goto out;
     }
+    /* Before recovery: a second server's would cut back the first one's
+     * uploads in flight and remove its bundles. */
+    lock_fd = mlv_store_lock(&srv.store, data_dir);
+    if (lock_fd < 0)
+        goto out;
     if (mlv_recover_run(&srv, (int64_t)time(NULL), &rep) != 0)
         goto out;
     if (rep.lost > 0)
@@ -188,9 +209,6 @@ int mlv_cmd_serve(int argc, char **argv)
         mlv_log_msg("start-up recovery removed %zu stray files and %zu upload records without data",
                     rep.strays, rep.rows);
     run_retention(&srv);
-    fd = open_listener(cfg.listen, url, sizeof url);
-    if (fd < 0)
-        goto out;
     /* Blocked before MHD starts, so its threads inherit the mask and only
      * the main thread ever takes these. */
     sigemptyset(&set);
@@ -199,26 +217,27 @@ int mlv_cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    d = mlv_http_start(&srv, fd);
-    if (d == NULL) {
-        mlv_log_msg("cannot start the HTTP server; check the settings and the system's limits on threads and files");
-        close(fd);
+    if (start_listeners(&srv, d, urls) != 0)
         goto out;
-    }
     /* Last, with every socket, file and thread in place: from here on
      * only what serving needs is allowed. */
-    if (mlv_harden_apply((mlv_harden_mode)cfg.seccomp) != 0) {
-        mlv_http_stop(d);
-        goto out;
-    }
-    printf("malyava-dropbox: listening on %s\n", url);
+    if (mlv_harden_apply((mlv_harden_mode)cfg.seccomp) != 0)
+        goto stop;
+    printf("malyava-dropbox: listening on %s\n", urls[0]);
+    if (d[1] != NULL)
+        printf("malyava-dropbox: editors' routes on %s\n", urls[1]);
     fflush(stdout);
     wait_for_signals(&srv, &set, &o);
     mlv_log_msg("stopping; unfinished uploads keep their durable offset and can resume");
-    mlv_http_stop(d);
-    mlv_log_msg("stopped");
     rc = 0;
+stop:
+    mlv_http_stop(d[1]);
+    mlv_http_stop(d[0]);
+    if (rc == 0)
+        mlv_log_msg("stopped");
 out:
     mlv_srv_close(&srv);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return rc;
 }

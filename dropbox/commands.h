@@ -35,5 +35,11 @@ int mlv_cmd_stats(int argc, char **argv);
 int mlv_cmd_export(int argc, char **argv);
 int mlv_cmd_ack(int argc, char **argv);
 int mlv_cmd_import_replies(int argc, char **argv);
+int mlv_cmd_new_export_token(int argc, char **argv);
+
+/* A new export token: its BLAKE2b-256 goes into cfg->export_token_hash,
+ * the base64url text to print into *printable (sodium_malloc'd: release
+ * it with sodium_free). 0, or -1 when memory runs out. */
+int mlv_cmd_token_new(mlv_cfg *cfg, char **printable);
 
 #endif

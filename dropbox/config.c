@@ -26,7 +26,9 @@ static const struct {
     uint64_t mul;
 } cfg_units[] = { { "TiB", TIB }, { "GiB", GIB }, { "MiB", MIB }, { "KiB", KIB } };
 
-typedef enum { CFG_COUNT, CFG_BYTES, CFG_LISTEN, CFG_HASH } cfg_type;
+/* CFG_SWITCH is a count from 0 to 1 that a bare flag sets to 1;
+ * CFG_LISTEN_OR_OFF also takes MLV_CFG_LISTEN_OFF. */
+typedef enum { CFG_COUNT, CFG_BYTES, CFG_SWITCH, CFG_LISTEN, CFG_LISTEN_OR_OFF, CFG_HASH } cfg_type;
 
 static const struct cfg_key {
     const char *name;
@@ -36,8 +38,23 @@ static const struct cfg_key {
     const char *help;
 } cfg_keys[] = {
     { "listen", CFG_LISTEN, offsetof(mlv_cfg, listen), 0, 0, 0,
-      "Address and port to listen on (ADDR:PORT, [IPv6]:PORT; port 0 picks a free one).\n"
-      "Keep it on loopback: the Tor onion service forwards to it." },
+      "Address and port the sources' pages and uploads are served on (ADDR:PORT,\n"
+      "[IPv6]:PORT; port 0 picks a free one). Keep it on loopback: the Tor onion\n"
+      "service forwards to it. Any other address is refused unless\n"
+      "allow_public_listen = 1." },
+    { "editors_listen", CFG_LISTEN_OR_OFF, offsetof(mlv_cfg, editors_listen), 0, 0, 0,
+      "Address and port of the editors' routes (export, ack, replies import), never\n"
+      "served on `listen`. Keep it on loopback behind its own onion service with\n"
+      "client authorization (docs/DEPLOY.md); any other address is refused unless\n"
+      "allow_public_editors_listen = 1. \"off\": no editors' routes at all (the\n"
+      "host's export, ack and import-replies commands remain)." },
+    { "allow_public_listen", CFG_SWITCH, offsetof(mlv_cfg, allow_public_listen), 0, 1, 0,
+      "1 lets `listen` be an address other than loopback. Risky: every network that\n"
+      "reaches the host then reaches the drop-box directly, around Tor, and learns\n"
+      "where it runs. Only for a separate Tor host on a private network." },
+    { "allow_public_editors_listen", CFG_SWITCH, offsetof(mlv_cfg, allow_public_editors_listen), 0, 1, 0,
+      "1 lets `editors_listen` be an address other than loopback. Risky: the\n"
+      "export token alone would then guard the export and purge of everything." },
     { "max_submission_bytes", CFG_BYTES, offsetof(mlv_cfg, max_submission_bytes), MLV_SRV_MIN_MAX_SUBMISSION_BYTES,
       MLV_SRV_MAX_MAX_SUBMISSION_BYTES, MLV_SRV_DEFAULT_MAX_SUBMISSION_BYTES,
       "Largest submission (one envelope) accepted; larger uploads get 413." },
@@ -65,10 +82,6 @@ static const struct cfg_key {
       "manifest are still accepted. 0 after removing a compromised key." },
     { "threads", CFG_COUNT, offsetof(mlv_cfg, threads), 1, MLV_SRV_MAX_THREADS, MLV_SRV_DEFAULT_THREADS,
       "Threads serving connections." },
-    { "export_lockout_seconds", CFG_COUNT, offsetof(mlv_cfg, export_lockout_seconds), 1,
-      MLV_SRV_MAX_EXPORT_LOCKOUT_SECONDS, MLV_SRV_DEFAULT_EXPORT_LOCKOUT_SECONDS,
-      "Seconds the editors' routes (export, ack, replies import) refuse everyone\n"
-      "with 429 after 5 wrong export tokens in a row." },
     { "reply_account_days", CFG_COUNT, offsetof(mlv_cfg, reply_account_days), 1, MLV_SRV_MAX_RETENTION_DAYS,
       MLV_SRV_DEFAULT_REPLY_ACCOUNT_DAYS,
       "Days a source's reply account lives without a register or fetch; then it is\n"
@@ -85,8 +98,14 @@ static const struct cfg_key {
       "1 enforces it; 2 lets a call outside it fail and logs its number (send those\n"
       "to the developers); 0 turns it off, for debugging only." },
     { "export_token_hash", CFG_HASH, offsetof(mlv_cfg, export_token_hash), 0, 0, 0,
-      "BLAKE2b-256 (hex) of the editors' export token, written by init. The token\n"
-      "itself is shown once and never stored." },
+      "BLAKE2b-256 (hex) of the editors' export token, written by init and\n"
+      "new-export-token. The token itself is shown once and never stored." },
+};
+
+/* Keys older versions wrote that no longer do anything, accepted so that
+ * their data directories still start. */
+static const char *const cfg_obsolete[] = {
+    "export_lockout_seconds", /* the editors' listener made the lockout pointless */
 };
 
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
@@ -95,8 +114,9 @@ void mlv_cfg_defaults(mlv_cfg *c)
 {
     memset(c, 0, sizeof *c);
     memcpy(c->listen, MLV_CFG_DEFAULT_LISTEN, sizeof MLV_CFG_DEFAULT_LISTEN);
+    memcpy(c->editors_listen, MLV_CFG_DEFAULT_EDITORS_LISTEN, sizeof MLV_CFG_DEFAULT_EDITORS_LISTEN);
     for (size_t i = 0; i < CFG_NKEYS; i++) {
-        if (cfg_keys[i].type == CFG_COUNT || cfg_keys[i].type == CFG_BYTES)
+        if (cfg_keys[i].type == CFG_COUNT || cfg_keys[i].type == CFG_BYTES || cfg_keys[i].type == CFG_SWITCH)
             memcpy((char *)c + cfg_keys[i].offset, &cfg_keys[i].def, sizeof(uint64_t));
     }
 }
@@ -190,6 +210,10 @@ int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, 
     socklen_t ss_len;
     uint64_t v;
 
+    for (size_t i = 0; k == NULL && i < sizeof cfg_obsolete / sizeof cfg_obsolete[0]; i++) {
+        if (strlen(cfg_obsolete[i]) == key_len && memcmp(cfg_obsolete[i], key, key_len) == 0)
+            return 0;
+    }
     if (k == NULL) {
         mlv_log_msg("%s: unknown setting '%.*s'; see `malyava-dropbox --help` for the list", where,
                     (int)(key_len > 64 ? 64 : key_len), key);
@@ -197,12 +221,16 @@ int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, 
     }
     switch (k->type) {
     case CFG_LISTEN:
-        if (strlen(value) >= MLV_CFG_LISTEN_BYTES || mlv_cfg_listen_parse(value, &ss, &ss_len) != 0) {
-            mlv_log_msg("%s: listen address '%.64s' is not ADDR:PORT or [IPv6]:PORT (e.g. 127.0.0.1:8080)",
-                        where, value);
+    case CFG_LISTEN_OR_OFF:
+        if (k->type == CFG_LISTEN_OR_OFF && strcmp(value, MLV_CFG_LISTEN_OFF) == 0) {
+            /* kept as the word itself */
+        } else if (strlen(value) >= MLV_CFG_LISTEN_BYTES || mlv_cfg_listen_parse(value, &ss, &ss_len) != 0) {
+            mlv_log_msg("%s: %s address '%.64s' is not ADDR:PORT or [IPv6]:PORT (e.g. %s)%s", where, k->name, value,
+                        k->type == CFG_LISTEN ? MLV_CFG_DEFAULT_LISTEN : MLV_CFG_DEFAULT_EDITORS_LISTEN,
+                        k->type == CFG_LISTEN ? "" : ", or off");
             return -1;
         }
-        memcpy(c->listen, value, strlen(value) + 1u);
+        memcpy((char *)c + k->offset, value, strlen(value) + 1u);
         return 0;
     case CFG_HASH:
         if (strlen(value) != 2u * MLV_CFG_TOKEN_HASH_BYTES ||
@@ -215,6 +243,7 @@ int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, 
         return 0;
     case CFG_COUNT:
     case CFG_BYTES:
+    case CFG_SWITCH:
         break;
     }
     if (parse_number(value, k->type == CFG_BYTES, &v) != 0 || v < k->min || v > k->max) {
@@ -303,7 +332,7 @@ int mlv_cfg_load(mlv_cfg *c, const char *path)
     return rc;
 }
 
-const char *mlv_cfg_flag_key(const char *flag, size_t flag_len)
+const char *mlv_cfg_flag_key(const char *flag, size_t flag_len, int *is_switch)
 {
     for (size_t i = 0; i < CFG_NKEYS; i++) {
         const char *name = cfg_keys[i].name;
@@ -315,8 +344,10 @@ const char *mlv_cfg_flag_key(const char *flag, size_t flag_len)
             if (flag[j] != (name[j] == '_' ? '-' : name[j]))
                 break;
         }
-        if (j == flag_len)
+        if (j == flag_len) {
+            *is_switch = cfg_keys[i].type == CFG_SWITCH;
             return name;
+        }
     }
     return NULL;
 }
@@ -325,8 +356,8 @@ static void format_value(const struct cfg_key *k, const mlv_cfg *c, char *buf, s
 {
     uint64_t v;
 
-    if (k->type == CFG_LISTEN) {
-        snprintf(buf, size, "%s", c->listen);
+    if (k->type == CFG_LISTEN || k->type == CFG_LISTEN_OR_OFF) {
+        snprintf(buf, size, "%s", (const char *)c + k->offset);
         return;
     }
     if (k->type == CFG_HASH) {
@@ -346,6 +377,21 @@ static void format_value(const struct cfg_key *k, const mlv_cfg *c, char *buf, s
         }
     }
     snprintf(buf, size, "%llu", (unsigned long long)v);
+}
+
+/* Is this line (without its '\n') an export_token_hash setting? */
+static int is_token_line(const char *line, size_t len)
+{
+    static const char key[] = "export_token_hash";
+    size_t i = 0;
+
+    while (i < len && is_space(line[i]))
+        i++;
+    if (len - i < sizeof key - 1u || memcmp(line + i, key, sizeof key - 1u) != 0)
+        return 0;
+    for (i += sizeof key - 1u; i < len && is_space(line[i]); i++)
+        ;
+    return i < len && line[i] == '=';
 }
 
 /* A key's help text, each line behind `indent`. */
@@ -414,8 +460,54 @@ void mlv_cfg_print_flags(FILE *out)
             flag[j] = cfg_keys[i].name[j] == '_' ? '-' : cfg_keys[i].name[j];
         flag[j] = '\0';
         format_value(&cfg_keys[i], &defaults, value, sizeof value);
-        fprintf(out, "  --%s VALUE   (default %s)\n", flag, value);
+        if (cfg_keys[i].type == CFG_SWITCH)
+            fprintf(out, "  --%s   (or --%s=0; default %s)\n", flag, flag, value);
+        else
+            fprintf(out, "  --%s VALUE   (default %s)\n", flag, value);
         print_help(out, h, "      ");
         fputc('\n', out);
     }
+}
+
+int mlv_cfg_set_token_hash(const char *text, size_t len, const uint8_t hash[MLV_CFG_TOKEN_HASH_BYTES], char **out,
+                           size_t *out_len)
+{
+    char hex[2u * MLV_CFG_TOKEN_HASH_BYTES + 1u], *buf = NULL;
+    size_t size = 0, pos = 0;
+    FILE *f = open_memstream(&buf, &size);
+    int found = 0, failed;
+
+    *out = NULL;
+    if (f == NULL)
+        return -1;
+    sodium_bin2hex(hex, sizeof hex, hash, MLV_CFG_TOKEN_HASH_BYTES);
+    while (pos < len) {
+        const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+        size_t line_len = nl != NULL ? (size_t)(nl - line) : len - pos;
+
+        if (is_token_line(line, line_len)) {
+            fprintf(f, "export_token_hash = %s", hex);
+            found = 1;
+        } else {
+            fwrite(line, 1, line_len, f);
+        }
+        if (nl != NULL)
+            fputc('\n', f);
+        pos += line_len + (nl != NULL);
+    }
+    if (!found) {
+        const struct cfg_key *k = find_key("export_token_hash", sizeof "export_token_hash" - 1u);
+
+        fputs(len > 0 && text[len - 1] != '\n' ? "\n\n" : "\n", f);
+        print_help(f, k->help, "# ");
+        fprintf(f, "\nexport_token_hash = %s\n", hex);
+    }
+    failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *out_len = size;
+    return 0;
 }

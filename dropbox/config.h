@@ -17,10 +17,18 @@
 /* "[ipv6]:port" at most; ADDR:PORT text as given. */
 #define MLV_CFG_LISTEN_BYTES 64u
 #define MLV_CFG_DEFAULT_LISTEN "127.0.0.1:8080"
+/* The editors' routes: their own loopback port, for their own onion
+ * service with client authorization (docs/DEPLOY.md). */
+#define MLV_CFG_DEFAULT_EDITORS_LISTEN "127.0.0.1:8081"
+/* editors_listen = off: no editors' listener; the host's commands remain. */
+#define MLV_CFG_LISTEN_OFF "off"
 #define MLV_CFG_TOKEN_HASH_BYTES 32u
 
 typedef struct mlv_cfg {
     char listen[MLV_CFG_LISTEN_BYTES];
+    char editors_listen[MLV_CFG_LISTEN_BYTES]; /* ADDR:PORT or MLV_CFG_LISTEN_OFF */
+    uint64_t allow_public_listen;              /* 0 or 1 */
+    uint64_t allow_public_editors_listen;      /* 0 or 1 */
     uint64_t max_submission_bytes;
     uint64_t max_disk_bytes;
     uint64_t min_free_bytes;
@@ -30,7 +38,6 @@ typedef struct mlv_cfg {
     uint64_t upload_expiry_hours;
     uint64_t manifest_grace_days;
     uint64_t threads;
-    uint64_t export_lockout_seconds;
     uint64_t reply_account_days;
     uint64_t retention_days;
     uint64_t pow_bits;
@@ -57,9 +64,19 @@ int mlv_cfg_set(mlv_cfg *c, const char *key, size_t key_len, const char *value, 
 /* Parses ADDR:PORT or [IPv6]:PORT (numeric only). 0 or -1. */
 int mlv_cfg_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *ss_len);
 
-/* Is `flag` (without the leading "--", dashes for underscores) a key that
- * takes a value on the command line? Returns the config key or NULL. */
-const char *mlv_cfg_flag_key(const char *flag, size_t flag_len);
+/* Is `flag` (without the leading "--", dashes for underscores) a setting
+ * on the command line? Returns the config key or NULL; *is_switch tells a
+ * 0/1 setting, which a bare flag turns on ("--allow-public-listen"). */
+const char *mlv_cfg_flag_key(const char *flag, size_t flag_len, int *is_switch);
+
+/*
+ * `text` (a config file) with every export_token_hash line's value
+ * replaced by `hash` in hex, or such a line appended if there is none;
+ * every other byte stays as it was. *out is malloc'd. 0, or -1 when memory
+ * runs out.
+ */
+int mlv_cfg_set_token_hash(const char *text, size_t len, const uint8_t hash[MLV_CFG_TOKEN_HASH_BYTES], char **out,
+                           size_t *out_len);
 
 /* The text `init` writes: every key with its default, commented. *out is
  * malloc'd. */

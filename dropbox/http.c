@@ -18,7 +18,8 @@
 #define BY_ID MLV_ROUTE_ID
 #define TAIL MLV_ROUTE_TAIL
 
-static const mlv_route routes[] = {
+/* What the public listener (the sources' onion service) serves. */
+static const mlv_route public_routes[] = {
     { "/", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page, NULL },
     { "/", EXACT, MHD_HTTP_METHOD_HEAD, 0, mlv_route_page, NULL },
     { "/submit", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_page, NULL },
@@ -41,14 +42,32 @@ static const mlv_route routes[] = {
     { UPLOADS_PATH "/", BY_ID, MHD_HTTP_METHOD_HEAD, 1, mlv_route_tus_head, NULL },
     { UPLOADS_PATH "/", BY_ID, MHD_HTTP_METHOD_PATCH, 1, mlv_route_tus_patch, mlv_route_tus_patch_done },
     { UPLOADS_PATH "/", BY_ID, MHD_HTTP_METHOD_DELETE, 1, mlv_route_tus_delete, NULL },
-    { "/api/v1/export", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_export, NULL },
-    { "/api/v1/export/ack", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_export_ack, mlv_route_editors_done },
-    { "/api/v1/replies/import", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_import, mlv_route_editors_done },
     { "/api/v1/replies/register", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_register, mlv_route_replies_done },
     { "/api/v1/replies/fetch", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_fetch, mlv_route_replies_done },
 };
 
-#define NROUTES (sizeof routes / sizeof routes[0])
+/* What only the editors' listener serves: on the public one these paths
+ * are as unknown as any other, so no stranger can reach, probe or lock
+ * them. */
+static const mlv_route editors_routes[] = {
+    { "/api/v1/export", EXACT, MHD_HTTP_METHOD_GET, 0, mlv_route_export, NULL },
+    { "/api/v1/export/ack", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_export_ack, mlv_route_editors_done },
+    { "/api/v1/replies/import", EXACT, MHD_HTTP_METHOD_POST, 0, mlv_route_replies_import, mlv_route_editors_done },
+};
+
+typedef struct route_table {
+    const mlv_route *routes;
+    size_t n;
+    const char *not_found; /* the 404 message */
+} route_table;
+
+static const route_table public_table = { public_routes, sizeof public_routes / sizeof public_routes[0],
+                                          "no such resource; uploads go to " UPLOADS_PATH };
+static const route_table editors_table = {
+    editors_routes, sizeof editors_routes / sizeof editors_routes[0],
+    "no such resource; this listener serves only GET /api/v1/export, POST /api/v1/export/ack and "
+    "POST /api/v1/replies/import"
+};
 
 /* API answers never load anything; pages load only their own files. */
 static const char api_csp[] = "default-src 'none'; frame-ancestors 'none'";
@@ -246,12 +265,13 @@ static int path_matches(const mlv_route *rt, const char *url, size_t url_len)
     }
 }
 
-static enum MHD_Result not_routed(mlv_http_req *r, const char *url, size_t url_len)
+static enum MHD_Result not_routed(const route_table *t, mlv_http_req *r, const char *url, size_t url_len)
 {
+    const mlv_route *routes = t->routes;
     char allow[64] = "";
     struct MHD_Response *resp;
 
-    for (size_t i = 0; i < NROUTES; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         if (path_matches(&routes[i], url, url_len) && strlen(allow) + strlen(routes[i].method) + 3u < sizeof allow) {
             if (allow[0] != '\0')
                 strcat(allow, ", ");
@@ -260,12 +280,13 @@ static enum MHD_Result not_routed(mlv_http_req *r, const char *url, size_t url_l
         }
     }
     if (allow[0] == '\0')
-        return mlv_http_fail(r, MHD_HTTP_NOT_FOUND, "no such resource; uploads go to %s", UPLOADS_PATH);
+        return mlv_http_fail(r, MHD_HTTP_NOT_FOUND, "%s", t->not_found);
     resp = mlv_http_error_response("this method is not allowed here; use %s", allow);
     return mlv_http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, mlv_http_with(resp, MHD_HTTP_HEADER_ALLOW, allow, NULL));
 }
 
-static enum MHD_Result route_request(mlv_http_req *r, const char *url, const char *method, size_t *data_size)
+static enum MHD_Result route_request(const route_table *t, mlv_http_req *r, const char *url, const char *method,
+                                     size_t *data_size)
 {
     header_scan sc = { NULL, NULL, 0, 0, 0 };
     size_t url_len = strnlen(url, MLV_SRV_MAX_URL_BYTES + 1u);
@@ -277,14 +298,14 @@ static enum MHD_Result route_request(mlv_http_req *r, const char *url, const cha
         return mlv_http_fail(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
                              "too many or too large request headers (at most %u headers, %u bytes)",
                              MLV_SRV_MAX_HEADERS, MLV_SRV_MAX_HEADER_BYTES);
-    for (size_t i = 0; i < NROUTES; i++) {
-        if (strcmp(routes[i].method, method) == 0 && path_matches(&routes[i], url, url_len)) {
-            r->route = &routes[i];
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->routes[i].method, method) == 0 && path_matches(&t->routes[i], url, url_len)) {
+            r->route = &t->routes[i];
             break;
         }
     }
     if (r->route == NULL)
-        return not_routed(r, url, url_len);
+        return not_routed(t, r, url, url_len);
     if (r->route->match == MLV_ROUTE_TAIL)
         r->tail = url + strlen(r->route->path);
     if (r->route->match == MLV_ROUTE_ID) {
@@ -297,13 +318,12 @@ static enum MHD_Result route_request(mlv_http_req *r, const char *url, const cha
     return r->route->handler(r, NULL, data_size);
 }
 
-static enum MHD_Result dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                const char *version, const char *data, size_t *data_size, void **req_cls)
+static enum MHD_Result dispatch(const route_table *t, void *cls, struct MHD_Connection *conn, const char *url,
+                                const char *method, const char *data, size_t *data_size, void **req_cls)
 {
     mlv_http_req *r = *req_cls;
     enum MHD_Result rc;
 
-    (void)version;
     if (r == NULL) {
         r = calloc(1, sizeof *r);
         if (r == NULL)
@@ -312,7 +332,7 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *conn, const ch
         r->conn = conn;
         *req_cls = r;
         r->first = 1;
-        rc = route_request(r, url, method, data_size);
+        rc = route_request(t, r, url, method, data_size);
         r->first = 0;
         return rc;
     }
@@ -333,6 +353,22 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *conn, const ch
     }
     r->last = *data_size == 0;
     return r->route->handler(r, data, data_size);
+}
+
+/* One entry point per listener: which routes exist is decided by the
+ * daemon a connection came to, never by anything in the request. */
+static enum MHD_Result dispatch_public(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                       const char *version, const char *data, size_t *data_size, void **req_cls)
+{
+    (void)version;
+    return dispatch(&public_table, cls, conn, url, method, data, data_size, req_cls);
+}
+
+static enum MHD_Result dispatch_editors(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                        const char *version, const char *data, size_t *data_size, void **req_cls)
+{
+    (void)version;
+    return dispatch(&editors_table, cls, conn, url, method, data, data_size, req_cls);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
@@ -385,16 +421,19 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(out - s);
 }
 
-struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd)
+struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd, mlv_http_listener which)
 {
     const mlv_cfg *c = &srv->cfg;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+    int editors = which == MLV_HTTP_EDITORS;
+    unsigned threads = editors ? MLV_SRV_EDITORS_THREADS : (unsigned)c->threads;
+    unsigned max_connections = editors ? MLV_SRV_EDITORS_MAX_CONNECTIONS : (unsigned)c->max_connections;
 
     /* No MHD_USE_ERROR_LOG: its messages can name client addresses. */
-    return MHD_start_daemon(flags, 0, NULL, NULL, dispatch, srv,
+    return MHD_start_daemon(flags, 0, NULL, NULL, editors ? dispatch_editors : dispatch_public, srv,
                             MHD_OPTION_LISTEN_SOCKET, listen_fd,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_seconds,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MLV_SRV_CONNECTION_MEMORY_BYTES,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, srv,

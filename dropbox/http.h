@@ -59,8 +59,13 @@ struct mlv_http_req {
     void *state;                     /* the handler's own; its cleanup frees it */
 };
 
-/* Starts serving on a bound, listening socket (which it then owns). */
-struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd);
+/* The two listeners: the sources' routes, and the editors' routes
+ * (export, ack, replies import), each on its own socket and daemon. */
+typedef enum mlv_http_listener { MLV_HTTP_PUBLIC = 0, MLV_HTTP_EDITORS } mlv_http_listener;
+
+/* Starts serving `which` routes on a bound, listening socket (which it
+ * then owns). */
+struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd, mlv_http_listener which);
 /* Closes every connection (cleanups run for requests in flight). */
 void mlv_http_stop(struct MHD_Daemon *d);
 

@@ -26,14 +26,16 @@ static const struct {
 } commands[] = {
     { "init", mlv_cmd_init, "DATA_DIR --org-key ORG.pub --manifest FILE [SETTINGS]",
       "create a data directory for a verified manifest; prints the export token once" },
-    { "serve", mlv_cmd_serve, "DATA_DIR [--listen ADDR:PORT] [SETTINGS] [--check-config]",
-      "accept submissions (SIGHUP reloads the manifest, SIGTERM stops)" },
+    { "serve", mlv_cmd_serve, "DATA_DIR [--listen ADDR:PORT] [--editors-listen ADDR:PORT|off] [SETTINGS] [--check-config]",
+      "accept submissions (SIGHUP reloads the manifests, pow_bits and manifest_grace_days; SIGTERM stops)" },
     { "install-manifest", mlv_cmd_install_manifest, "DATA_DIR FILE",
       "install a newer signed manifest (FILE.minisig beside it)" },
     { "stats", mlv_cmd_stats, "DATA_DIR", "counts and disk use, nothing identifying" },
     { "export", mlv_cmd_export, "DATA_DIR -o FILE", "write the export bundle for the editors" },
     { "ack", mlv_cmd_ack, "DATA_DIR ACKFILE", "purge the submissions the editors' ack file confirms" },
     { "import-replies", mlv_cmd_import_replies, "DATA_DIR FILE", "check and store a replies bundle" },
+    { "new-export-token", mlv_cmd_new_export_token, "DATA_DIR",
+      "replace the editors' export token (printed once; the old one stops working at once)" },
 };
 
 void mlv_cmd_print_usage(FILE *out)
@@ -62,16 +64,19 @@ int mlv_cmd_take_setting(mlv_cmd_overrides *o, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i], *eq, *key, *value;
     size_t flag_len;
+    int is_switch = 0;
 
     if (strncmp(arg, "--", 2) != 0)
         return 0;
     eq = strchr(arg, '=');
     flag_len = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-    key = mlv_cfg_flag_key(arg + 2, flag_len);
+    key = mlv_cfg_flag_key(arg + 2, flag_len, &is_switch);
     if (key == NULL)
         return 0;
     if (eq != NULL) {
         value = eq + 1;
+    } else if (is_switch) {
+        value = "1";
     } else {
         if (*i + 1 >= argc) {
             mlv_cmd_usage_error("%s needs a value", arg);

@@ -1,5 +1,6 @@
 /*
- * The editors' routes, behind the export token (docs/PROTOCOL.md):
+ * The editors' routes, served only on the editors' listener and behind the
+ * export token (docs/PROTOCOL.md):
  *   GET  /api/v1/export          the export bundle
  *   POST /api/v1/export/ack      an ack file -> purge
  *   POST /api/v1/replies/import  a replies bundle -> stored replies
@@ -41,17 +42,9 @@ typedef struct editors_req {
     int too_big;
 } editors_req;
 
-static int64_t monotonic_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
-}
-
 /* Does the request carry the export token? Compared as BLAKE2b-256
  * hashes in constant time; the token itself only in guarded memory. */
-static int token_ok(mlv_http_req *r)
+static int token_ok(mlv_http_req *r, const uint8_t want[MLV_CFG_TOKEN_HASH_BYTES])
 {
     uint8_t hash[MLV_CFG_TOKEN_HASH_BYTES], *token = NULL;
     const char *v;
@@ -68,7 +61,7 @@ static int token_ok(mlv_http_req *r)
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
         len == MLV_SRV_EXPORT_TOKEN_BYTES) {
         crypto_generichash(hash, sizeof hash, token, len, NULL, 0);
-        ok = crypto_verify_32(hash, r->srv->cfg.export_token_hash) == 0;
+        ok = crypto_verify_32(hash, want) == 0;
     }
     sodium_free(token);
     return ok;
@@ -76,56 +69,37 @@ static int token_ok(mlv_http_req *r)
 
 /*
  * 1 when the request may go on; otherwise the answer is sent (401, 403,
- * or 429 during a lockout) and *rc holds its result. After
- * MLV_SRV_EXPORT_MAX_FAILURES failures in a row everyone, the right token
- * included, is refused for export_lockout_seconds.
+ * or 503 when the configuration does not load) and *rc holds its result.
+ * The token's hash is read from DATA_DIR/config for every request, so the
+ * one `new-export-token` writes counts from its next request on, and the
+ * old one is refused at once. No count of failures is kept: a stranger
+ * cannot make the routes refuse the right token.
  */
 static int authorized(mlv_http_req *r, enum MHD_Result *rc)
 {
-    mlv_srv *s = r->srv;
-    int64_t now = monotonic_now(), wait = 0;
     struct MHD_Response *resp;
-    char secs[24];
-    int ok;
+    char path[PATH_MAX];
+    mlv_cfg now;
 
-    if (!s->cfg.has_export_token) {
-        *rc = mlv_http_fail(r, MHD_HTTP_FORBIDDEN,
-                            "this drop-box has no export token configured; its administrator exports with "
-                            "`malyava-dropbox export`");
+    mlv_cfg_defaults(&now);
+    snprintf(path, sizeof path, "%s/%s", r->srv->data_dir, MLV_STORE_CONFIG);
+    if (mlv_cfg_load(&now, path) != 0) {
+        *rc = mlv_http_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "the server cannot read its configuration; its administrator should run "
+                            "`malyava-dropbox serve DATA_DIR --check-config`");
         return 0;
     }
-    pthread_mutex_lock(&s->auth_lock);
-    if (s->locked_until > now)
-        wait = s->locked_until - now;
-    pthread_mutex_unlock(&s->auth_lock);
-    if (wait == 0) {
-        ok = token_ok(r);
-        pthread_mutex_lock(&s->auth_lock);
-        if (s->locked_until > now) {
-            wait = s->locked_until - now;
-        } else if (ok) {
-            s->auth_failures = 0;
-        } else if (++s->auth_failures >= MLV_SRV_EXPORT_MAX_FAILURES) {
-            s->auth_failures = 0;
-            s->locked_until = now + (int64_t)s->cfg.export_lockout_seconds;
-            mlv_log_msg("%u wrong export tokens in a row: the editors' routes are closed for %llu seconds",
-                        MLV_SRV_EXPORT_MAX_FAILURES, (unsigned long long)s->cfg.export_lockout_seconds);
-        }
-        pthread_mutex_unlock(&s->auth_lock);
-        if (wait == 0 && ok)
-            return 1;
-        if (wait == 0) {
-            resp = mlv_http_error_response("the export token is missing or wrong; send "
-                                           "Authorization: Bearer <the token init printed>");
-            *rc = mlv_http_send(r, MHD_HTTP_UNAUTHORIZED,
-                                mlv_http_with(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer", NULL));
-            return 0;
-        }
+    if (!now.has_export_token) {
+        *rc = mlv_http_fail(r, MHD_HTTP_FORBIDDEN,
+                            "this drop-box has no export token configured; its administrator exports with "
+                            "`malyava-dropbox export` or makes one with `malyava-dropbox new-export-token`");
+        return 0;
     }
-    snprintf(secs, sizeof secs, "%" PRId64, wait);
-    resp = mlv_http_error_response("too many wrong export tokens; the editors' routes are closed for %s more "
-                                   "seconds", secs);
-    *rc = mlv_http_send(r, MHD_HTTP_TOO_MANY_REQUESTS, mlv_http_with(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs, NULL));
+    if (token_ok(r, now.export_token_hash))
+        return 1;
+    resp = mlv_http_error_response("the export token is missing or wrong; send "
+                                   "Authorization: Bearer <the token init or new-export-token printed>");
+    *rc = mlv_http_send(r, MHD_HTTP_UNAUTHORIZED, mlv_http_with(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer", NULL));
     return 0;
 }
 

@@ -64,7 +64,6 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     s->data_dir = data_dir;
     s->cfg = *cfg;
     pthread_mutex_init(&s->busy_lock, NULL);
-    pthread_mutex_init(&s->auth_lock, NULL);
     pthread_mutex_init(&s->nojs_lock, NULL);
     /* One request per connection, plus the sweep. */
     s->busy_cap = (size_t)cfg->max_connections + 1u;
@@ -80,7 +79,7 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     if (mlv_db_open(path, 0, &s->db) != MLV_DB_OK)
         return -1;
     snprintf(path, sizeof path, "%s/%s", data_dir, MLV_STORE_ORG_KEY);
-    if (mlv_trust_load(&s->trust, path, s->db, mlv_day_from_time(time(NULL))) != 0)
+    if (mlv_trust_load(&s->trust, path, s->db, mlv_day_from_time(time(NULL)), cfg->manifest_grace_days) != 0)
         return -1;
     if (org_for_pages(s) != 0) {
         mlv_log_msg("out of memory");
@@ -102,7 +101,6 @@ void mlv_srv_close(mlv_srv *s)
     mlv_store_close(&s->store);
     free(s->busy);
     pthread_mutex_destroy(&s->busy_lock);
-    pthread_mutex_destroy(&s->auth_lock);
     pthread_mutex_destroy(&s->nojs_lock);
     memset(s, 0, sizeof *s);
 }

@@ -36,11 +36,6 @@ typedef struct mlv_srv {
     pthread_mutex_t busy_lock;
     char (*busy)[MLV_STORE_ID_HEX_BYTES];
     size_t busy_cap;
-    /* Export-token failures in a row, and until when (monotonic seconds)
-     * the editors' routes refuse everyone after too many. */
-    pthread_mutex_t auth_lock;
-    unsigned auth_failures;
-    int64_t locked_until;
     /* The day retention last ran (it runs at start, then daily). */
     int64_t retention_day;
 } mlv_srv;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -62,6 +63,35 @@ int mlv_store_create(const char *path)
         rc = 0;
     close(fd);
     return rc;
+}
+
+int mlv_store_lock(const mlv_store *s, const char *path)
+{
+    struct stat st;
+    int fd = openat(s->dir_fd, MLV_STORE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        mlv_log_msg("cannot open the lock file '%s/%s': %s", path, MLV_STORE_LOCK, strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        mlv_log_msg("'%s/%s' is not a regular file; remove it, it is only a lock", path, MLV_STORE_LOCK);
+        goto fail;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            mlv_log_msg("another malyava-dropbox serve is already running on '%s' (it holds %s/%s); stop it first "
+                        "(systemctl stop malyava-dropbox) or give this one its own data directory",
+                        path, path, MLV_STORE_LOCK);
+        else
+            mlv_log_msg("cannot lock '%s/%s': %s", path, MLV_STORE_LOCK, strerror(errno));
+        goto fail;
+    }
+    return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
 int mlv_store_open(const char *path, mlv_store *out)

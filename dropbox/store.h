@@ -3,6 +3,7 @@
  *
  *   config, org.pub, manifest, manifest.minisig   written by init / install-manifest
  *   malyava.db                                     db.h
+ *   lock                                           held (flock) by the one running `serve`
  *   uploads/<id>.part                              pending upload: ciphertext so far
  *   envelopes/<id>.env                             received submission
  *
@@ -26,6 +27,7 @@
 #define MLV_STORE_MANIFEST "manifest"
 #define MLV_STORE_MANIFEST_SIG "manifest.minisig"
 #define MLV_STORE_DB "malyava.db"
+#define MLV_STORE_LOCK "lock"
 #define MLV_STORE_UPLOADS "uploads"
 #define MLV_STORE_ENVELOPES "envelopes"
 
@@ -45,6 +47,15 @@ int mlv_store_create(const char *path);
 /* Opens the three directories (no symlinks); -1 with a logged reason. */
 int mlv_store_open(const char *path, mlv_store *out);
 void mlv_store_close(mlv_store *s);
+
+/*
+ * Takes DATA_DIR/lock (created 0600, never through a symlink) with an
+ * exclusive flock and returns its descriptor, to be held open for as long
+ * as the data directory is served: the kernel drops the lock when the
+ * process ends, however it ends. -1 after logging why, naming a server
+ * already running there.
+ */
+int mlv_store_lock(const mlv_store *s, const char *path);
 
 /* uploads/<id>.part: a new empty file, or an existing one read-write. */
 int mlv_store_part_create(const mlv_store *s, const char *id);

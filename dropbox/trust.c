@@ -17,6 +17,7 @@ typedef struct trust_state {
     int has_previous;
     mlv_manifest previous;
     int64_t replaced_day;
+    uint64_t grace_days;
 } trust_state;
 
 struct mlv_trust {
@@ -54,7 +55,7 @@ static void state_free(trust_state *s)
     free(s);
 }
 
-static trust_state *state_load(const mlv_org_public *org, mlv_db *db, int64_t today)
+static trust_state *state_load(const mlv_org_public *org, mlv_db *db, int64_t today, uint64_t grace_days)
 {
     trust_state *s = calloc(1, sizeof *s);
     mlv_db_manifest cur, prev;
@@ -65,6 +66,7 @@ static trust_state *state_load(const mlv_org_public *org, mlv_db *db, int64_t to
     memset(&prev, 0, sizeof prev);
     if (s == NULL)
         goto fail;
+    s->grace_days = grace_days;
     dst = mlv_db_manifest_get(db, MLV_DB_CURRENT, &cur);
     if (dst != MLV_DB_OK) {
         if (dst == MLV_DB_NOT_FOUND)
@@ -112,7 +114,7 @@ fail:
     return NULL;
 }
 
-int mlv_trust_load(mlv_trust **out, const char *org_key_path, mlv_db *db, int64_t today)
+int mlv_trust_load(mlv_trust **out, const char *org_key_path, mlv_db *db, int64_t today, uint64_t grace_days)
 {
     mlv_trust *t = calloc(1, sizeof *t);
     uint8_t *text = NULL;
@@ -132,7 +134,7 @@ int mlv_trust_load(mlv_trust **out, const char *org_key_path, mlv_db *db, int64_
         mlv_log_msg("'%s' is not an organisation public key: %s", org_key_path, mlv_man_strerror(st));
         goto fail;
     }
-    t->state = state_load(&t->org, db, today);
+    t->state = state_load(&t->org, db, today, grace_days);
     if (t->state == NULL)
         goto fail;
     *out = t;
@@ -142,9 +144,9 @@ fail:
     return -1;
 }
 
-int mlv_trust_reload(mlv_trust *t, mlv_db *db, int64_t today)
+int mlv_trust_reload(mlv_trust *t, mlv_db *db, int64_t today, uint64_t grace_days)
 {
-    trust_state *fresh = state_load(&t->org, db, today), *old;
+    trust_state *fresh = state_load(&t->org, db, today, grace_days), *old;
 
     if (fresh == NULL)
         return -1;
@@ -187,7 +189,7 @@ static int all_keys_in(const mlv_manifest *m, const mlv_env_header *h)
     return 1;
 }
 
-mlv_trust_status mlv_trust_check(mlv_trust *t, const mlv_env_header *h, int64_t today, uint64_t grace_days)
+mlv_trust_status mlv_trust_check(mlv_trust *t, const mlv_env_header *h, int64_t today)
 {
     const trust_state *s;
     mlv_trust_status rc = MLV_TRUST_UNKNOWN_KEY;
@@ -201,7 +203,7 @@ mlv_trust_status mlv_trust_check(mlv_trust *t, const mlv_env_header *h, int64_t 
     } else if (s->has_previous && all_keys_in(&s->previous, h)) {
         /* Days are counted from the replacement day: with 7, the day of
          * the install and the six after it. */
-        int in_grace = today >= s->replaced_day && (uint64_t)(today - s->replaced_day) < grace_days;
+        int in_grace = today >= s->replaced_day && (uint64_t)(today - s->replaced_day) < s->grace_days;
         rc = in_grace ? MLV_TRUST_OK : MLV_TRUST_RETIRED_KEY;
     }
     pthread_rwlock_unlock(&t->lock);
@@ -246,6 +248,16 @@ void mlv_trust_current(mlv_trust *t, uint64_t *serial, int64_t *expires_day)
     *serial = t->state->current.serial;
     *expires_day = t->state->current.expires_day;
     pthread_rwlock_unlock(&t->lock);
+}
+
+uint64_t mlv_trust_grace(mlv_trust *t)
+{
+    uint64_t days;
+
+    pthread_rwlock_rdlock(&t->lock);
+    days = t->state->grace_days;
+    pthread_rwlock_unlock(&t->lock);
+    return days;
 }
 
 const mlv_org_public *mlv_trust_org(const mlv_trust *t)

@@ -135,6 +135,10 @@ TEST_POW_BITS = "8"
 
 
 class Server:
+    """The real server on 127.0.0.1: `port` serves the sources' routes,
+    `editors_port` the editors' (export, ack, replies import), both on free
+    ports unless the flags say otherwise."""
+
     def __init__(self, data_dir, *flags):
         self.data_dir = data_dir
         self.flags = [str(f) for f in flags]
@@ -143,9 +147,12 @@ class Server:
             self.flags += ["--pow-bits", TEST_POW_BITS]
         self.proc = None
         self.port = None
+        self.editors_port = None
         self.log = os.path.join(os.path.dirname(data_dir), "server.log")
 
     def start(self):
+        if "--editors-listen" not in self.flags:
+            self.flags += ["--editors-listen", "127.0.0.1:0"]
         errf = open(self.log, "a")
         self.proc = subprocess.Popen([*self.prefix, DROPBOX, "serve", self.data_dir, "--listen", "127.0.0.1:0",
                                       *self.flags],
@@ -158,6 +165,13 @@ class Server:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line!r}\n{open(self.log).read()}")
         self.port = int(m.group(1))
+        if self.flags[self.flags.index("--editors-listen") + 1] != "off":
+            line = self.proc.stdout.readline()
+            m = re.fullmatch(r"malyava-dropbox: editors' routes on http://127\.0\.0\.1:(\d+)/\n", line)
+            if not m:
+                self.proc.kill()
+                raise RuntimeError(f"no editors' listener: {line!r}\n{open(self.log).read()}")
+            self.editors_port = int(m.group(1))
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
@@ -169,9 +183,9 @@ class Server:
             raise RuntimeError(f"the server's sanitizers reported:\n{log}")
         return rc
 
-    def request(self, method, path, headers=None, body=None, timeout=30):
+    def request(self, method, path, headers=None, body=None, timeout=30, port=None):
         """Returns (status, {lower-case name: value}, body bytes, raw header list)."""
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        c = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
@@ -180,6 +194,10 @@ class Server:
             return r.status, {k.lower(): v for k, v in raw}, data, raw
         finally:
             c.close()
+
+    def editors(self, method, path, headers=None, body=None, timeout=30):
+        """A request to the editors' listener."""
+        return self.request(method, path, headers, body, timeout, port=self.editors_port)
 
     def pow(self):
         """{"Malyava-Pow": value} solving a fresh challenge from the server."""

@@ -161,11 +161,11 @@ def main():
         good = [row(s1.pk, r1a), row(s1.pk, r1b), row(s2.pk, r2)]
         path = bundle(os.path.join(root, "replies.bundle"), good)
         body = open(path, "rb").read()
-        st, _, _, _ = srv.request("POST", IMPORT, {}, body)
+        st, _, _, _ = srv.editors("POST", IMPORT, {}, body)
         check(st == 401, "import without the export token: 401")
-        st, _, msg, _ = srv.request("POST", IMPORT, auth, body)
+        st, _, msg, _ = srv.editors("POST", IMPORT, auth, body)
         check(st == 200 and msg == b"stored 3, already present 0\n", f"import stores 3: {st} {msg!r}")
-        st, _, msg, _ = srv.request("POST", IMPORT, auth, body)
+        st, _, msg, _ = srv.editors("POST", IMPORT, auth, body)
         check(st == 200 and msg == b"stored 0, already present 3\n", f"importing again is idempotent: {msg!r}")
         p = run(DROPBOX, "import-replies", data, path)
         check(p.stdout == "stored 0, already present 3\n", f"CLI import-replies: {p.stdout!r}")
@@ -204,7 +204,7 @@ def main():
         ]
         for what, make, word in cases:
             make()
-            st, _, msg, _ = srv.request("POST", IMPORT, auth, open(hp, "rb").read())
+            st, _, msg, _ = srv.editors("POST", IMPORT, auth, open(hp, "rb").read())
             check(st == 422 and msg.startswith(b"replies bundle refused: ") and word.encode() in msg
                   and msg.endswith(b"nothing was stored\n"), f"hostile bundle ({what}): {st} {msg!r}")
         p = run(DROPBOX, "import-replies", data, hp, ok=None)

@@ -67,7 +67,7 @@ def main():
         r2, _ = submit(srv, org, root, "two", CYRILLIC, ["place=СИЗО-1"], [])
 
         # -- export over HTTP
-        st, _, bundle_bytes, _ = srv.request("GET", "/api/v1/export", auth)
+        st, _, bundle_bytes, _ = srv.editors("GET", "/api/v1/export", auth)
         check(st == 200, f"export over HTTP: {st}")
         bundle = os.path.join(root, "usb-export.bundle")
         with open(bundle, "wb") as f:
@@ -165,7 +165,7 @@ def main():
         replies = os.path.join(root, "usb-replies.bundle")
         p = run(MALYAVA, "export-replies", "--vault", vault_path, "-o", replies)
         check("wrote 1 reply" in p.stdout, f"export-replies: {p.stdout!r}")
-        st, _, body, _ = srv.request("POST", "/api/v1/replies/import", auth, open(replies, "rb").read())
+        st, _, body, _ = srv.editors("POST", "/api/v1/replies/import", auth, open(replies, "rb").read())
         check(st == 200, f"the server imports the replies bundle: {st} {body!r}")
         p = run(MALYAVA, "export-replies", "--vault", vault_path, "-o", replies + "2")
         check("wrote 0 replies" in p.stdout, "a reply is exported once")
@@ -216,10 +216,10 @@ def main():
         check(open(os.path.join(out3, "message.txt")).read() == MESSAGE, "the new key opens the rewrapped envelope")
 
         # -- the ack purges exactly those
-        st, _, body, _ = srv.request("POST", "/api/v1/export/ack", auth, ack_text.encode())
+        st, _, body, _ = srv.editors("POST", "/api/v1/export/ack", auth, ack_text.encode())
         check(st == 200 and body == b"purged 2, unknown 0\n", f"ack: {st} {body!r}")
         check(os.listdir(os.path.join(data, "envelopes")) == [], "nothing of the submissions is left on the server")
-        st, _, again, _ = srv.request("GET", "/api/v1/export", auth)
+        st, _, again, _ = srv.editors("GET", "/api/v1/export", auth)
         empty = os.path.join(root, "empty.bundle")
         with open(empty, "wb") as f:
             f.write(again)

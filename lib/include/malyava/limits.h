@@ -197,13 +197,15 @@
  * holds the database lock. */
 #define MLV_SRV_DB_BUSY_MS 5000u
 
-/* Export-token failures in a row after which the token routes refuse
- * everyone (429) for export_lockout_seconds. Global, since every client
- * arrives from the onion service's loopback; the token's 256 bits make
- * guessing hopeless anyway, the lockout only stops a flood of tries. */
-#define MLV_SRV_EXPORT_MAX_FAILURES 5u
-#define MLV_SRV_DEFAULT_EXPORT_LOCKOUT_SECONDS 600u
-#define MLV_SRV_MAX_EXPORT_LOCKOUT_SECONDS 86400u
+/* The editors' listener (export, ack, replies import): its own daemon on
+ * its own loopback port, reached only through an onion service with client
+ * authorization, so a flood of sources can never hold its slots. A few
+ * editors at once; two threads so that building one export bundle (a long
+ * synchronous write) does not stall an ack or a replies import. No count
+ * of wrong tokens is kept: 256 bits make guessing hopeless, and a lockout
+ * would only let a stranger shut the editors out. */
+#define MLV_SRV_EDITORS_MAX_CONNECTIONS 16u
+#define MLV_SRV_EDITORS_THREADS 2u
 
 /* An ack file: its first line plus one 73-byte line per submission of the
  * largest bundle, with room to spare. Read whole into memory. */

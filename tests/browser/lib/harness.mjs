@@ -69,7 +69,7 @@ export class Server {
 
   start() {
     return new Promise((resolve, reject) => {
-      this.proc = spawn(DROPBOX, ['serve', this.data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.proc = spawn(DROPBOX, ['serve', this.data, '--listen', '127.0.0.1:0', '--editors-listen', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
       this.log = '';
       this.proc.stderr.on('data', (d) => {
         this.log += d;
