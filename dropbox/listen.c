@@ -53,6 +53,13 @@ int mlv_listen_check(const mlv_cfg *c)
                       "allow_public_editors_listen", "allow-public-editors-listen",
                       "the export token alone would guard the export and purge of every submission from every "
                       "network this host is on");
+    /* One socket cannot be both: the editors' routes would be public. */
+    if (strcmp(c->listen, c->editors_listen) == 0 && strcmp(strrchr(c->listen, ':'), ":0") != 0) {
+        mlv_log_msg("refusing editors_listen = listen = %s: the editors' routes need a port of their own (default "
+                    "%s), or editors_listen = off",
+                    c->listen, MLV_CFG_DEFAULT_EDITORS_LISTEN);
+        ok = 0;
+    }
     return ok ? 0 : -1;
 }
 

@@ -111,6 +111,9 @@ def no_public_listener(root, org, m1, data):
     p = run(DROPBOX, "serve", data, "--check-config", "--listen", "0.0.0.0:8080", "--allow-public-editors-listen",
             ok=None)
     check(p.returncode == 2, "allowing the editors' listener does not allow the public one")
+    p = run(DROPBOX, "serve", data, "--check-config", "--editors-listen", "127.0.0.1:8080", ok=None)
+    check(p.returncode == 2 and "port of their own" in p.stderr,
+          f"the editors' listener on the public one's address is refused ({p.stderr!r})")
     # The config file, not only the flags.
     set_setting(data, "listen", "0.0.0.0:8080")
     p = run(DROPBOX, "serve", data, "--check-config", ok=None)
