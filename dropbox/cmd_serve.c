@@ -195,7 +195,8 @@ int mlv_cmd_serve(int argc, char **argv)
         goto out;
     }
     /* Before recovery: a second server's would cut back the first one's
-     * uploads in flight and remove its bundles. */
+     * uploads in flight and remove its bundles. Taken before the seccomp
+     * filter, which need not allow flock: the lock goes with the process. */
     lock_fd = mlv_store_lock(&srv.store, data_dir);
     if (lock_fd < 0)
         goto out;
