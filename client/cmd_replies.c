@@ -104,7 +104,9 @@ int mlv_cmd_replies(int argc, char **argv)
     r.key = key;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (client = mlv_tus_new(argv[optind], &opts)) == NULL)
         goto out;
-    /* Registering again is harmless, and keeps the account from expiring. */
+    /* Every time: an account no reply waits for expires on a fixed day
+     * (or makes room for newer ones), and registering again links the
+     * codename back to every reply sent since. */
     if (mlv_codefile_register(client, key, token) != 0)
         goto out;
     sodium_bin2hex(token_hex, sizeof token_hex, token, sizeof token);

@@ -71,8 +71,8 @@ int mlv_codefile_register(mlv_tus_client *c, const mlv_box_keypair *reply,
     body[2u * MLV_CODENAME_TOKEN_BYTES] = '\n';
     sodium_bin2hex(body + 2u * MLV_CODENAME_TOKEN_BYTES + 1u, 2u * MLV_BOX_PUBLIC_BYTES + 1u, reply->pk,
                    MLV_BOX_PUBLIC_BYTES);
-    if (mlv_tus_post(c, "/api/v1/replies/register", body, strlen(body), MLV_SUBMIT_MAX_ERROR_BYTES, &status, &answer,
-                     &answer_len) != 0)
+    if (mlv_tus_post_pow(c, "/api/v1/replies/register", body, strlen(body), MLV_SUBMIT_MAX_ERROR_BYTES, &status,
+                         &answer, &answer_len) != 0)
         goto out;
     if (status != 204) {
         mlv_cli_error("the drop-box refused to register the codename for replies (HTTP %ld)%s%s", status,

@@ -15,7 +15,8 @@
  */
 int mlv_codefile_load(const char *path, int create, mlv_box_keypair *reply, uint8_t token[MLV_CODENAME_TOKEN_BYTES]);
 
-/* Registers the reply key for the token at the drop-box (idempotent). */
+/* Registers the reply key for the token at the drop-box, paying its
+ * proof of work (idempotent: an account already there is left as it is). */
 int mlv_codefile_register(mlv_tus_client *c, const mlv_box_keypair *reply,
                           const uint8_t token[MLV_CODENAME_TOKEN_BYTES]);
 

@@ -432,11 +432,12 @@ static char *url_of(const mlv_tus_client *c, const char *path, const char *id)
 /*
  * A small request and its whole answer (at most `max` bytes), retrying
  * what a retry can fix. GET wants 200; POST hands back any final status.
+ * `extra` is one more header line for a POST, or NULL.
  */
 static int small_request(mlv_tus_client *c, method m, const char *path, const char *body, size_t len, size_t max,
-                         long *status, char **out, size_t *out_len)
+                         const char *extra, long *status, char **out, size_t *out_len)
 {
-    static const char *const text[] = { "Content-Type: text/plain", NULL };
+    const char *const text[] = { "Content-Type: text/plain", extra, NULL };
     mlv_tus_reply r;
     char what[64];
     char *url = url_of(c, path, NULL);
@@ -488,13 +489,13 @@ int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, siz
 {
     long status = 0;
 
-    return small_request(c, M_GET, path, NULL, 0, max, &status, out, out_len);
+    return small_request(c, M_GET, path, NULL, 0, max, NULL, &status, out, out_len);
 }
 
 int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
                  char **out, size_t *out_len)
 {
-    return small_request(c, M_POST, path, body, len, max, status, out, out_len);
+    return small_request(c, M_POST, path, body, len, max, NULL, status, out, out_len);
 }
 
 /* ---- the upload -------------------------------------------------------- */
@@ -519,6 +520,25 @@ static int pow_line(mlv_tus_client *c, char line[MLV_TUS_POW_LINE_BYTES])
     free(body);
     c->failures = failures;
     return rc;
+}
+
+int mlv_tus_post_pow(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
+                     char **out, size_t *out_len)
+{
+    char pow[MLV_TUS_POW_LINE_BYTES];
+    int rc;
+
+    for (unsigned tries = 0;; tries++) {
+        if (pow_line(c, pow) != 0)
+            return -1;
+        rc = small_request(c, M_POST, path, body, len, max, pow, status, out, out_len);
+        /* The challenge expired on a slow link, or the server restarted
+         * and forgot its key: solve a fresh one, within the retry budget. */
+        if (rc != 0 || *status != 403 || tries >= c->opts.retries)
+            return rc;
+        free(*out);
+        *out = NULL;
+    }
 }
 
 static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES])

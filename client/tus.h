@@ -54,9 +54,6 @@ void mlv_tus_free(mlv_tus_client *c);
  */
 int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, size_t *out_len);
 
-/* Called once the server has created an upload, before any byte of it is
- * sent, so the caller can record the id for a later run. Returns 0, or -1
- * to abandon the upload. */
 /*
  * POSTs a small `body` to `path` (the replies routes), retrying what a
  * retry can fix like the upload does. 0 with the final *status and the
@@ -66,6 +63,18 @@ int mlv_tus_get(mlv_tus_client *c, const char *path, size_t max, char **out, siz
 int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
                  char **out, size_t *out_len);
 
+/*
+ * As mlv_tus_post, with the proof of work the drop-box asks (GET
+ * /api/v1/pow, solved here: about a second at the default difficulty)
+ * sent as Malyava-Pow. A 403 (the challenge expired on a slow link, or
+ * the server restarted) gets a fresh challenge, within the retry budget.
+ */
+int mlv_tus_post_pow(mlv_tus_client *c, const char *path, const char *body, size_t len, size_t max, long *status,
+                     char **out, size_t *out_len);
+
+/* Called once the server has created an upload, before any byte of it is
+ * sent, so the caller can record the id for a later run. Returns 0, or -1
+ * to abandon the upload. */
 typedef int (*mlv_tus_created_fn)(void *ctx, const char id[MLV_TUS_ID_BYTES]);
 
 /*

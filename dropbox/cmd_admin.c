@@ -331,7 +331,7 @@ int mlv_cmd_stats(int argc, char **argv)
     mlv_trust *trust = NULL;
     mlv_store store = { -1, -1, -1 };
     mlv_db *db = NULL;
-    uint64_t free_bytes, serial;
+    uint64_t free_bytes, serial, sealed;
     int64_t expires, today = mlv_day_from_time((int64_t)time(NULL));
     mlv_cfg cfg;
     int rc = 1;
@@ -365,6 +365,10 @@ int mlv_cmd_stats(int argc, char **argv)
     print_bytes("pending bytes reserved:", st.pending_bytes);
     print_bytes("quota used:", st.received_bytes + st.pending_bytes);
     print_bytes("quota (max_disk_bytes):", cfg.max_disk_bytes);
+    if (mlv_db_server_sealed_bytes(db, &sealed) != MLV_DB_OK)
+        goto out;
+    print_bytes("plain-form envelopes:", sealed);
+    print_bytes("plain-form share:", cfg.nojs_max_disk_bytes);
     print_bytes("free on the data volume:", free_bytes);
     printf("%-30s %llu\n", "reply accounts:", (unsigned long long)st.accounts);
     printf("%-30s %llu\n", "replies waiting:", (unsigned long long)st.replies);

@@ -84,15 +84,36 @@ static const struct cfg_key {
       "Threads serving connections." },
     { "reply_account_days", CFG_COUNT, offsetof(mlv_cfg, reply_account_days), 1, MLV_SRV_MAX_RETENTION_DAYS,
       MLV_SRV_DEFAULT_REPLY_ACCOUNT_DAYS,
-      "Days a source's reply account lives without a register or fetch; then it is\n"
-      "deleted with its replies." },
+      "Days a source's reply account lives after it was created, after the newest\n"
+      "reply for it arrived or after the source last fetched replies, whichever is\n"
+      "latest; then it is deleted with its replies. Registering again does not\n"
+      "extend it." },
+    { "max_reply_accounts", CFG_COUNT, offsetof(mlv_cfg, max_reply_accounts), 1, MLV_SRV_MAX_MAX_REPLY_ACCOUNTS,
+      MLV_SRV_DEFAULT_MAX_REPLY_ACCOUNTS,
+      "Reply accounts at once. At the cap a new account replaces the oldest one no\n"
+      "reply is waiting for (its source registers again to read later replies)." },
     { "retention_days", CFG_COUNT, offsetof(mlv_cfg, retention_days), 1, MLV_SRV_MAX_RETENTION_DAYS,
       MLV_SRV_DEFAULT_RETENTION_DAYS,
       "Days anything received (submissions, replies) is kept, exported or not." },
     { "pow_bits", CFG_COUNT, offsetof(mlv_cfg, pow_bits), 0, MLV_SRV_MAX_POW_BITS, MLV_SRV_DEFAULT_POW_BITS,
       "Leading zero bits of the proof of work a client computes before it may\n"
       "create an upload (about 2^N hashes; 20 takes a cheap phone a few seconds).\n"
-      "Raise it under a flood of fake uploads, then send SIGHUP; 0 turns it off." },
+      "Raise it under a flood of fake uploads, then send SIGHUP; 0 turns it off.\n"
+      "Registering a codename for replies asks the same work." },
+    { "nojs_max_concurrent", CFG_COUNT, offsetof(mlv_cfg, nojs_max_concurrent), 1, MLV_SRV_MAX_NOJS_MAX_CONCURRENT,
+      MLV_SRV_DEFAULT_NOJS_MAX_CONCURRENT,
+      "Plain forms (the page without JavaScript) received or sealed at once, each\n"
+      "up to 16 MiB of memory; more get 503." },
+    { "nojs_max_disk_bytes", CFG_BYTES, offsetof(mlv_cfg, nojs_max_disk_bytes), 0, MLV_SRV_MAX_BYTES_SETTING,
+      MLV_SRV_DEFAULT_NOJS_MAX_DISK_BYTES,
+      "Envelopes from the plain form kept at once until the editors ack them, part\n"
+      "of max_disk_bytes; beyond it the plain form answers 503. 0 closes the form." },
+    { "nojs_min_rate", CFG_COUNT, offsetof(mlv_cfg, nojs_min_rate), 1, MLV_SRV_MAX_NOJS_MIN_RATE,
+      MLV_SRV_DEFAULT_NOJS_MIN_RATE,
+      "Bytes per second a plain form must average after nojs_grace_seconds, or it\n"
+      "loses its slot to the next form (512 lets a jammed 2G link send 1 MB)." },
+    { "nojs_grace_seconds", CFG_COUNT, offsetof(mlv_cfg, nojs_grace_seconds), 1, MLV_SRV_MAX_NOJS_GRACE_SECONDS,
+      MLV_SRV_DEFAULT_NOJS_GRACE_SECONDS, "Seconds a plain form may take before nojs_min_rate counts." },
     { "seccomp", CFG_COUNT, offsetof(mlv_cfg, seccomp), MLV_HARDEN_OFF, MLV_HARDEN_REPORT, MLV_HARDEN_ON,
       "System calls `serve` may make once started (seccomp allowlist, see SECURITY.md):\n"
       "1 enforces it; 2 lets a call outside it fail and logs its number (send those\n"

@@ -39,8 +39,13 @@ typedef struct mlv_cfg {
     uint64_t manifest_grace_days;
     uint64_t threads;
     uint64_t reply_account_days;
+    uint64_t max_reply_accounts;
     uint64_t retention_days;
     uint64_t pow_bits;
+    uint64_t nojs_max_concurrent;
+    uint64_t nojs_max_disk_bytes;
+    uint64_t nojs_min_rate;
+    uint64_t nojs_grace_seconds;
     uint64_t seccomp; /* mlv_harden_mode */
     int has_export_token;
     /* BLAKE2b-256 of the 32 decoded token bytes; the token itself is never stored. */

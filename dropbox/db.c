@@ -1,4 +1,4 @@
-/* See db.h. The only file of the project that speaks SQL. */
+/* See db.h. With db_accounts.c, the only code of the project that speaks SQL. */
 #include "db.h"
 
 #include <errno.h>
@@ -19,9 +19,10 @@
 #include <malyava/fileio.h>
 #include <malyava/keyid.h>
 
+#include "db_sql.h"
 #include "log.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /* WITHOUT ROWID keeps rows in id order, and ids are random: the file does
  * not record the order in which submissions arrived. */
@@ -64,10 +65,14 @@ static const char db_schema_v2[] =
     "CREATE INDEX replies_by_key ON replies (reply_key, created_day);"
     "PRAGMA user_version = 2;";
 
-struct mlv_db {
-    sqlite3 *h;
-    pthread_mutex_t lock;
-};
+/* Version 3: which received envelopes the server sealed itself (the plain
+ * form's disk share counts them; each envelope's header says as much
+ * anyway), and reply accounts by day, so the oldest one no reply waits for
+ * is found at once when a new source needs its place. */
+static const char db_schema_v3[] =
+    "ALTER TABLE submissions ADD COLUMN server_sealed INTEGER NOT NULL DEFAULT 0 CHECK (server_sealed IN (0, 1));"
+    "CREATE INDEX reply_accounts_by_day ON reply_accounts (last_active_day);"
+    "PRAGMA user_version = 3;";
 
 static mlv_db_status db_fail(mlv_db *db, const char *what)
 {
@@ -106,6 +111,22 @@ static int db_run_id(mlv_db *db, const char *sql, const char *id)
     return rc;
 }
 
+/* For db_accounts.c (db_sql.h). */
+mlv_db_status mlv_db_sql_fail(mlv_db *db, const char *what)
+{
+    return db_fail(db, what);
+}
+
+int mlv_db_sql_exec(mlv_db *db, const char *sql)
+{
+    return db_exec(db, sql);
+}
+
+sqlite3_stmt *mlv_db_sql_prepare(mlv_db *db, const char *sql)
+{
+    return db_prepare(db, sql);
+}
+
 static uint64_t add_sat(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -129,6 +150,7 @@ mlv_db_status mlv_db_open(const char *path, int create, mlv_db **out)
     if (db == NULL)
         return MLV_DB_ERROR;
     pthread_mutex_init(&db->lock, NULL);
+    db->accounts = -1;
     if (create) {
         /* Created by us first so it is 0600 and never an existing file;
          * SQLite gives its -wal and -shm files the same mode. */
@@ -165,14 +187,15 @@ mlv_db_status mlv_db_open(const char *path, int create, mlv_db **out)
     st = NULL;
     if (version == 0 && create) {
         if (db_exec(db, "BEGIN IMMEDIATE") != 0 || db_exec(db, db_schema) != 0 || db_exec(db, db_schema_v2) != 0 ||
-            db_exec(db, "COMMIT") != 0) {
+            db_exec(db, db_schema_v3) != 0 || db_exec(db, "COMMIT") != 0) {
             db_fail(db, "creating the schema");
             goto out;
         }
-    } else if (version == 1) {
-        /* A data directory from before replies: upgraded in place, once. */
-        if (db_exec(db, "BEGIN IMMEDIATE") != 0 || db_exec(db, db_schema_v2) != 0 || db_exec(db, "COMMIT") != 0) {
-            db_fail(db, "upgrading the schema to version 2");
+    } else if (version == 1 || version == 2) {
+        /* A data directory from an older version: upgraded in place, once. */
+        if (db_exec(db, "BEGIN IMMEDIATE") != 0 || (version == 1 && db_exec(db, db_schema_v2) != 0) ||
+            db_exec(db, db_schema_v3) != 0 || db_exec(db, "COMMIT") != 0) {
+            db_fail(db, "upgrading the schema to version 3");
             db_exec(db, "ROLLBACK");
             goto out;
         }
@@ -510,6 +533,38 @@ mlv_db_status mlv_db_submission_ids_before(mlv_db *db, int64_t day, char (**out)
     rc = MLV_DB_OK;
 out:
     free(ids);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&db->lock);
+    return rc;
+}
+
+mlv_db_status mlv_db_submission_mark_server_sealed(mlv_db *db, const char *id)
+{
+    mlv_db_status rc = MLV_DB_OK;
+
+    pthread_mutex_lock(&db->lock);
+    if (db_run_id(db, "UPDATE submissions SET server_sealed = 1 WHERE id = ?", id) != 0)
+        rc = db_fail(db, "marking a submission as sealed by the server");
+    else if (sqlite3_changes(db->h) == 0)
+        rc = MLV_DB_NOT_FOUND;
+    pthread_mutex_unlock(&db->lock);
+    return rc;
+}
+
+mlv_db_status mlv_db_server_sealed_bytes(mlv_db *db, uint64_t *out)
+{
+    sqlite3_stmt *st;
+    mlv_db_status rc = MLV_DB_ERROR;
+
+    *out = 0;
+    pthread_mutex_lock(&db->lock);
+    st = db_prepare(db, "SELECT COALESCE(SUM(envelope_length), 0) FROM submissions WHERE server_sealed = 1");
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        *out = col_u64(st, 0);
+        rc = MLV_DB_OK;
+    } else if (st != NULL) {
+        db_fail(db, "counting what the server sealed");
+    }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&db->lock);
     return rc;
@@ -921,205 +976,7 @@ out:
     return rc;
 }
 
-/* ---- replies ----------------------------------------------------------- */
-
-mlv_db_status mlv_db_account_register(mlv_db *db, const uint8_t token_hash[MLV_DB_HASH_BYTES],
-                                      const uint8_t reply_key[MLV_DB_REPLY_KEY_BYTES], int64_t today)
-{
-    sqlite3_stmt *st = NULL;
-    mlv_db_status rc = MLV_DB_ERROR;
-    int step;
-
-    pthread_mutex_lock(&db->lock);
-    if (db_exec(db, "BEGIN IMMEDIATE") != 0)
-        goto out;
-    st = db_prepare(db, "SELECT token_hash = ?1 AND reply_key = ?2 FROM reply_accounts "
-                        "WHERE token_hash = ?1 OR reply_key = ?2");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_blob(st, 1, token_hash, MLV_DB_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, reply_key, MLV_DB_REPLY_KEY_BYTES, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_int(st, 0) != 1)
-            rc = MLV_DB_CONFLICT;
-    }
-    if (step != SQLITE_DONE)
-        goto out;
-    if (rc == MLV_DB_CONFLICT)
-        goto out;
-    sqlite3_finalize(st);
-    st = db_prepare(db, "SELECT (SELECT COUNT(*) FROM reply_accounts) >= ? AND "
-                        "NOT EXISTS (SELECT 1 FROM reply_accounts WHERE token_hash = ?)");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, MLV_SRV_MAX_REPLY_ACCOUNTS);
-    sqlite3_bind_blob(st, 2, token_hash, MLV_DB_HASH_BYTES, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        goto out;
-    if (sqlite3_column_int(st, 0) != 0) {
-        rc = MLV_DB_FULL_COUNT;
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = db_prepare(db, "INSERT INTO reply_accounts (token_hash, reply_key, last_active_day) VALUES (?1, ?2, ?3) "
-                        "ON CONFLICT (token_hash) DO UPDATE SET last_active_day = ?3");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_blob(st, 1, token_hash, MLV_DB_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, reply_key, MLV_DB_REPLY_KEY_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, today);
-    if (sqlite3_step(st) != SQLITE_DONE || db_exec(db, "COMMIT") != 0)
-        goto out;
-    rc = MLV_DB_OK;
-out:
-    if (rc == MLV_DB_ERROR)
-        db_fail(db, "registering a reply account");
-    sqlite3_finalize(st);
-    if (rc != MLV_DB_OK)
-        db_exec(db, "ROLLBACK");
-    pthread_mutex_unlock(&db->lock);
-    return rc;
-}
-
-static void put_u32le(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-mlv_db_status mlv_db_replies_fetch(mlv_db *db, const uint8_t token_hash[MLV_DB_HASH_BYTES], int64_t today,
-                                   uint8_t **out, size_t *out_len, size_t *count)
-{
-    sqlite3_stmt *st = NULL;
-    uint8_t key[MLV_DB_REPLY_KEY_BYTES], *buf = NULL;
-    size_t len = 4, cap = 0, nkey = 0;
-    mlv_db_status rc = MLV_DB_ERROR;
-    int step, known = 0;
-
-    *out = NULL;
-    *out_len = 0;
-    *count = 0;
-    pthread_mutex_lock(&db->lock);
-    if (db_exec(db, "BEGIN IMMEDIATE") != 0)
-        goto out;
-    st = db_prepare(db, "SELECT reply_key FROM reply_accounts WHERE token_hash = ?");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_blob(st, 1, token_hash, MLV_DB_HASH_BYTES, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == MLV_DB_REPLY_KEY_BYTES) {
-        memcpy(key, sqlite3_column_blob(st, 0), sizeof key);
-        nkey = sizeof key;
-        known = 1;
-    } else if (step != SQLITE_DONE) {
-        goto out;
-    }
-    sqlite3_finalize(st);
-    /* An unknown token runs the same queries with a key no reply has (the
-     * empty blob), so the answer's timing does not tell the two apart. */
-    st = db_prepare(db, "SELECT envelope FROM replies WHERE reply_key = ? ORDER BY created_day DESC, id LIMIT ?");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_blob(st, 1, key, (int)nkey, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, MLV_SRV_FETCH_MAX_REPLIES);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *env = sqlite3_column_blob(st, 0);
-        int n = sqlite3_column_bytes(st, 0);
-        if (n <= 0 || (size_t)n > MLV_REPLY_MAX_BYTES)
-            continue;
-        if (len + 4u + (size_t)n > MLV_SRV_FETCH_MAX_BYTES)
-            break;
-        if (len + 4u + (size_t)n > cap) {
-            size_t ncap = cap == 0 ? 64u * 1024u : cap;
-            uint8_t *grown;
-            while (ncap < len + 4u + (size_t)n)
-                ncap *= 2u;
-            grown = realloc(buf, ncap);
-            if (grown == NULL)
-                goto out;
-            buf = grown;
-            cap = ncap;
-        }
-        put_u32le(buf + len, (uint32_t)n);
-        memcpy(buf + len + 4u, env, (size_t)n);
-        len += 4u + (size_t)n;
-        (*count)++;
-    }
-    if (step != SQLITE_DONE && step != SQLITE_ROW)
-        goto out;
-    sqlite3_finalize(st);
-    st = db_prepare(db, "UPDATE reply_accounts SET last_active_day = ? WHERE token_hash = ?");
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_int64(st, 1, today);
-    sqlite3_bind_blob(st, 2, token_hash, MLV_DB_HASH_BYTES, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE || db_exec(db, "COMMIT") != 0)
-        goto out;
-    if (!known) {
-        *count = 0;
-        rc = MLV_DB_NOT_FOUND;
-        goto out;
-    }
-    if (*count > 0) {
-        put_u32le(buf, (uint32_t)*count);
-        *out = buf;
-        *out_len = len;
-        buf = NULL;
-    }
-    rc = MLV_DB_OK;
-out:
-    if (rc == MLV_DB_ERROR)
-        db_fail(db, "fetching replies");
-    sqlite3_finalize(st);
-    if (rc == MLV_DB_ERROR)
-        db_exec(db, "ROLLBACK");
-    pthread_mutex_unlock(&db->lock);
-    free(buf);
-    return rc;
-}
-
-mlv_db_status mlv_db_retention(mlv_db *db, int64_t idle_before, int64_t old_before, mlv_db_retention_report *rep)
-{
-    static const char *const sql[] = {
-        "DELETE FROM replies WHERE reply_key IN (SELECT reply_key FROM reply_accounts WHERE last_active_day < ?)",
-        "DELETE FROM reply_accounts WHERE last_active_day < ?",
-        "DELETE FROM replies WHERE created_day < ?",
-    };
-    sqlite3_stmt *st = NULL;
-    mlv_db_status rc = MLV_DB_ERROR;
-
-    memset(rep, 0, sizeof *rep);
-    pthread_mutex_lock(&db->lock);
-    if (db_exec(db, "BEGIN IMMEDIATE") != 0)
-        goto out;
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        st = db_prepare(db, sql[i]);
-        if (st == NULL)
-            goto out;
-        sqlite3_bind_int64(st, 1, i < 2 ? idle_before : old_before);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto out;
-        if (i == 1)
-            rep->accounts += (uint64_t)sqlite3_changes(db->h);
-        else
-            rep->replies += (uint64_t)sqlite3_changes(db->h);
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    if (db_exec(db, "COMMIT") != 0)
-        goto out;
-    rc = MLV_DB_OK;
-out:
-    if (rc != MLV_DB_OK) {
-        db_fail(db, "deleting expired reply accounts and replies");
-        db_exec(db, "ROLLBACK");
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&db->lock);
-    return rc;
-}
+/* Reply accounts, fetching and retention: db_accounts.c. */
 
 /* ---- replies bundles: hostile input ------------------------------------ */
 

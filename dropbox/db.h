@@ -80,6 +80,13 @@ mlv_db_status mlv_db_submission_ids(mlv_db *db, char (**out)[MLV_STORE_ID_HEX_BY
 mlv_db_status mlv_db_submission_ids_before(mlv_db *db, int64_t day, char (**out)[MLV_STORE_ID_HEX_BYTES],
                                            size_t *n);
 
+/* Marks a received submission as sealed by the server (the plain form),
+ * after mlv_db_upload_finish: a crash between the two leaves one such
+ * envelope uncounted by the plain form's share, nothing worse. */
+mlv_db_status mlv_db_submission_mark_server_sealed(mlv_db *db, const char *id);
+/* Bytes of the received envelopes the server sealed itself. */
+mlv_db_status mlv_db_server_sealed_bytes(mlv_db *db, uint64_t *out);
+
 /* Copies the WAL into the database file and empties it, so rows just
  * deleted (and zeroed by secure_delete) leave no old copy in the WAL.
  * Best effort: a concurrent reader can make it a partial one. */
@@ -134,19 +141,25 @@ mlv_db_status mlv_db_export_write(mlv_db *db, const mlv_store *store, const char
 #define MLV_DB_HASH_BYTES 32u
 #define MLV_DB_REPLY_KEY_BYTES 32u
 
-/* Creates the account of (hash of the login token, reply public key), or
- * refreshes its last_active_day; CONFLICT when the token is registered
- * with another key or the key with another token, FULL_COUNT when a new
- * account would pass MLV_SRV_MAX_REPLY_ACCOUNTS. */
+/*
+ * Creates the account of (hash of the login token, reply public key),
+ * dated `today`. An account already registered with exactly this pair is
+ * left as it is (its day does not move). CONFLICT when the token is
+ * registered with another key or the key with another token. When a new
+ * account would pass `max_accounts`, the oldest accounts no reply waits
+ * for make room; FULL_COUNT only when every account has replies waiting.
+ */
 mlv_db_status mlv_db_account_register(mlv_db *db, const uint8_t token_hash[MLV_DB_HASH_BYTES],
-                                      const uint8_t reply_key[MLV_DB_REPLY_KEY_BYTES], int64_t today);
+                                      const uint8_t reply_key[MLV_DB_REPLY_KEY_BYTES], int64_t today,
+                                      uint64_t max_accounts);
 
 /*
  * The account's replies, newest first, at most MLV_SRV_FETCH_MAX_REPLIES
  * and MLV_SRV_FETCH_MAX_BYTES, as docs/PROTOCOL.md's answer: u32 LE count,
  * then per reply u32 LE length and the envelope. *out is malloc'd (NULL
- * when *count is 0). Refreshes last_active_day. NOT_FOUND for an unknown
- * token, after the same queries a known one costs.
+ * when *count is 0). When there are replies the account's day becomes
+ * `today`. A token with no account gets OK and no reply, after the same
+ * queries as an account without replies, and nothing is created.
  */
 mlv_db_status mlv_db_replies_fetch(mlv_db *db, const uint8_t token_hash[MLV_DB_HASH_BYTES], int64_t today,
                                    uint8_t **out, size_t *out_len, size_t *count);
@@ -169,9 +182,10 @@ typedef struct mlv_db_retention_report {
     uint64_t accounts, replies;
 } mlv_db_retention_report;
 
-/* Deletes accounts idle since before `idle_before` with their replies,
- * and replies stored before `old_before`. Submissions are the caller's
- * (they have files): see mlv_db_submission_ids_before. */
+/* Deletes the accounts whose day and newest reply are both before
+ * `idle_before`, with their replies, and replies stored before
+ * `old_before`. Submissions are the caller's (they have files): see
+ * mlv_db_submission_ids_before. */
 mlv_db_status mlv_db_retention(mlv_db *db, int64_t idle_before, int64_t old_before, mlv_db_retention_report *rep);
 
 #endif

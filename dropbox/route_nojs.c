@@ -8,8 +8,14 @@
  * ciphertext reaches the disk. The honeypot field `website`, which people
  * never see, makes the server answer as if it had stored the submission
  * and store nothing.
+ *
+ * No proof of work can be asked here, so the form has a bounded share of
+ * the server instead (nojs_gate.h): a few slots that a form keeping below
+ * the minimum rate loses, and its own part of the disk quota. A form sent
+ * from another site's page is refused (origin.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +32,7 @@
 #include "http.h"
 #include "log.h"
 #include "multipart.h"
+#include "origin.h"
 #include "pages.h"
 #include "tus_parse.h"
 
@@ -34,9 +41,8 @@ static const char *const form_fields[] = { "place", "date", "category", "affecte
 #define NFORM_FIELDS (sizeof form_fields / sizeof form_fields[0])
 
 typedef struct nojs_req {
-    int slot;                /* holds one of MLV_SRV_NOJS_MAX_CONCURRENT */
+    mlv_nojs_ticket ticket; /* its slot, which holds the plaintext body */
     char boundary[MLV_MP_BOUNDARY_MAX + 1u];
-    uint8_t *body;           /* sodium_malloc'd: the plaintext form */
     size_t len, got;
 } nojs_req;
 
@@ -70,6 +76,12 @@ static const refusal refuse_empty = { MHD_HTTP_BAD_REQUEST, "nojs_err_empty",
     "There was nothing to send: write something or attach a file, then send again." };
 static const refusal refuse_busy = { MHD_HTTP_SERVICE_UNAVAILABLE, "nojs_err_busy",
     "The drop-box is busy right now and stored nothing. Wait a minute and send the form again." };
+static const refusal refuse_full = { MHD_HTTP_SERVICE_UNAVAILABLE, "nojs_err_full",
+    "The drop-box holds as many plain-form submissions as it can until the editors collect them, so nothing "
+    "was stored. Use the page with JavaScript, or try again in a few days." };
+static const refusal refuse_cross_site = { MHD_HTTP_FORBIDDEN, "nojs_err_cross_site",
+    "This form was sent from another website's page, so nothing was stored. Open the drop-box's own page and "
+    "send it from there." };
 static const refusal refuse_closed = { MHD_HTTP_SERVICE_UNAVAILABLE, "nojs_err_closed",
     "The drop-box cannot accept submissions at the moment and stored nothing. Try again later." };
 static const refusal refuse_internal = { MHD_HTTP_INTERNAL_SERVER_ERROR, "nojs_err_busy",
@@ -83,6 +95,14 @@ static enum MHD_Result send_refusal(mlv_http_req *r, const refusal *why)
 static int64_t today(void)
 {
     return mlv_day_from_time((int64_t)time(NULL));
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* ---- from form to record ------------------------------------------------ */
@@ -288,10 +308,16 @@ static mlv_env_status seal_into(int fd, const mlv_box_public *keys, size_t n, co
     return st;
 }
 
+static int stored_bytes(void *ctx, uint64_t *out)
+{
+    return mlv_db_server_sealed_bytes(((mlv_srv *)ctx)->db, out) == MLV_DB_OK ? 0 : -1;
+}
+
 /*
  * Seals to the current manifest's editor keys and stores the envelope
  * through the same steps as a finished tus upload: reservation against
- * the quotas, the file in uploads/, fsync and rename, the row. The
+ * the plain form's share and the quotas, the file in uploads/, fsync and
+ * rename, the row. The
  * receipt is the one computed from the disk, checked against the
  * sealer's.
  */
@@ -305,17 +331,19 @@ static const refusal *seal_and_store(mlv_srv *s, const nojs_build *b, uint8_t re
     mlv_env_status st;
     int64_t day = today();
     size_t n;
-    int fd = -1;
+    int fd = -1, full;
 
     if (mlv_trust_recipients(s->trust, day, keys, &n) != MLV_TRUST_OK || n == 0)
         return &refuse_closed;
     if ((st = envelope_size(&b->meta, n, &u.length)) != MLV_ENV_OK)
         return status_refusal(st);
+    if (mlv_nojs_gate_reserve_disk(s->nojs, u.length, s->cfg.nojs_max_disk_bytes, stored_bytes, s, &full) != 0)
+        return full ? &refuse_full : &refuse_internal;
     dst = mlv_srv_reserve(s, &u);
-    if (dst == MLV_DB_FULL_COUNT || dst == MLV_DB_FULL_DISK)
-        return &refuse_busy;
-    if (dst != MLV_DB_OK)
-        return &refuse_internal;
+    if (dst != MLV_DB_OK) {
+        mlv_nojs_gate_release_disk(s->nojs, u.length);
+        return dst == MLV_DB_FULL_COUNT || dst == MLV_DB_FULL_DISK ? &refuse_busy : &refuse_internal;
+    }
     /* Created, then opened for reading too, as a PATCH opens it: the
      * receipt is computed from what is on disk. */
     fd = mlv_store_part_create(&s->store, u.id);
@@ -330,6 +358,10 @@ static const refusal *seal_and_store(mlv_srv *s, const nojs_build *b, uint8_t re
                sodium_memcmp(receipt, sealed, sizeof sealed) == 0 &&
                mlv_db_upload_finish(s->db, u.id, receipt, day) == MLV_DB_OK) {
         close(fd);
+        /* Counted in the share from here on (until the editors' ack). */
+        if (mlv_db_submission_mark_server_sealed(s->db, u.id) != MLV_DB_OK)
+            mlv_log_msg("a plain-form submission was stored but is not counted in nojs_max_disk_bytes");
+        mlv_nojs_gate_release_disk(s->nojs, u.length);
         return NULL;
     } else {
         mlv_log_msg("cannot store a plain-form submission: %s", strerror(errno));
@@ -340,6 +372,7 @@ static const refusal *seal_and_store(mlv_srv *s, const nojs_build *b, uint8_t re
     if (mlv_store_part_remove(&s->store, u.id) != 0 && mlv_store_demote(&s->store, u.id) == 0)
         mlv_store_part_remove(&s->store, u.id);
     mlv_db_upload_delete(s->db, u.id);
+    mlv_nojs_gate_release_disk(s->nojs, u.length);
     return why;
 }
 
@@ -361,16 +394,19 @@ static size_t arena_need(const nojs_build *b)
 
 static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
 {
+    const uint8_t *body = mlv_nojs_gate_body(r->srv->nojs, &q->ticket);
     nojs_build *b = sodium_malloc(sizeof *b);
     uint8_t receipt[MLV_RECEIPT_BYTES];
     char receipt_str[MLV_RECEIPT_STR_BYTES];
     const refusal *why = &refuse_internal;
     enum MHD_Result rc;
 
-    if (b == NULL)
+    if (b == NULL || body == NULL) {
+        sodium_free(b);
         return send_refusal(r, why);
+    }
     memset(b, 0, sizeof *b);
-    switch (mlv_mp_parse(q->body, q->len, q->boundary, MLV_SRV_NOJS_MAX_PART_HEADER_BYTES, b->parts,
+    switch (mlv_mp_parse(body, q->len, q->boundary, MLV_SRV_NOJS_MAX_PART_HEADER_BYTES, b->parts,
                          MLV_SRV_NOJS_MAX_PARTS, &b->nparts)) {
     case MLV_MP_OK:
         b->arena_size = arena_need(b);
@@ -401,16 +437,15 @@ static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
 
 /* ---- the request -------------------------------------------------------- */
 
-static int take_slot(mlv_srv *s)
+/* Sent by another site's page (origin.h)? */
+static bool cross_site(mlv_http_req *r)
 {
-    int ok;
+    int dup_site, dup_origin, dup_host;
+    const char *site = mlv_http_header(r, "Sec-Fetch-Site", &dup_site);
+    const char *origin = mlv_http_header(r, "Origin", &dup_origin);
+    const char *host = mlv_http_header(r, MHD_HTTP_HEADER_HOST, &dup_host);
 
-    pthread_mutex_lock(&s->nojs_lock);
-    ok = s->nojs_active < MLV_SRV_NOJS_MAX_CONCURRENT;
-    if (ok)
-        s->nojs_active++;
-    pthread_mutex_unlock(&s->nojs_lock);
-    return ok;
+    return dup_site || dup_origin || dup_host || !mlv_origin_allowed(site, origin, host);
 }
 
 /* Everything decidable from the headers, before a byte of the body. */
@@ -420,6 +455,8 @@ static enum MHD_Result begin(mlv_http_req *r, nojs_req *q)
     const char *clen = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, NULL);
     uint64_t len;
 
+    if (cross_site(r))
+        return send_refusal(r, &refuse_cross_site);
     if (ctype == NULL || mlv_mp_boundary(ctype, q->boundary) != MLV_MP_OK)
         return send_refusal(r, &refuse_malformed);
     /* Browsers always send the length of a form; without it the body
@@ -428,21 +465,18 @@ static enum MHD_Result begin(mlv_http_req *r, nojs_req *q)
         return mlv_pages_send_error(r, MHD_HTTP_LENGTH_REQUIRED, refuse_malformed.key, refuse_malformed.text);
     if (len > MLV_SRV_NOJS_MAX_BYTES)
         return send_refusal(r, &refuse_too_large);
-    if (mlv_trust_uploads_open(r->srv->trust, today()) != MLV_TRUST_OK)
+    if (r->srv->cfg.nojs_max_disk_bytes == 0 || mlv_trust_uploads_open(r->srv->trust, today()) != MLV_TRUST_OK)
         return send_refusal(r, &refuse_closed);
-    if (!take_slot(r->srv))
+    if (mlv_nojs_gate_enter(r->srv->nojs, (size_t)len, now_ms(), &q->ticket) != MLV_NOJS_GATE_OK)
         return send_refusal(r, &refuse_busy);
-    q->slot = 1;
     q->len = (size_t)len;
-    q->body = sodium_malloc(q->len);
-    if (q->body == NULL)
-        return send_refusal(r, &refuse_busy);
     return MHD_YES;
 }
 
 enum MHD_Result mlv_route_nojs_post(mlv_http_req *r, const char *data, size_t *data_size)
 {
     nojs_req *q = r->state;
+    size_t n = *data_size;
 
     if (r->first) {
         q = calloc(1, sizeof *q);
@@ -451,18 +485,19 @@ enum MHD_Result mlv_route_nojs_post(mlv_http_req *r, const char *data, size_t *d
         r->state = q;
         return begin(r, q);
     }
-    if (*data_size == 0) {
+    if (n == 0) {
         if (q->got != q->len)
             return send_refusal(r, &refuse_malformed);
         return finish(r, q);
     }
-    if (*data_size > q->len - q->got) {
-        *data_size = 0;
-        return send_refusal(r, &refuse_malformed);
-    }
-    memcpy(q->body + q->got, data, *data_size);
-    q->got += *data_size;
     *data_size = 0;
+    if (n > q->len - q->got)
+        return send_refusal(r, &refuse_malformed);
+    /* Too slow, or its slot went to a form that needed it: the connection
+     * is closed, as nothing can be answered before the body is read. */
+    if (mlv_nojs_gate_feed(r->srv->nojs, &q->ticket, data, n, now_ms()) != MLV_NOJS_GATE_OK)
+        return MHD_NO;
+    q->got += n;
     return MHD_YES;
 }
 
@@ -473,12 +508,7 @@ void mlv_route_nojs_done(mlv_http_req *r, enum MHD_RequestTerminationCode toe)
     (void)toe;
     if (q == NULL)
         return;
-    sodium_free(q->body); /* wipes the plaintext */
-    if (q->slot) {
-        pthread_mutex_lock(&r->srv->nojs_lock);
-        r->srv->nojs_active--;
-        pthread_mutex_unlock(&r->srv->nojs_lock);
-    }
+    mlv_nojs_gate_leave(r->srv->nojs, &q->ticket); /* wipes the plaintext */
     free(q);
     r->state = NULL;
 }

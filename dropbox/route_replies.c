@@ -3,7 +3,9 @@
  * stays out of URLs and logs:
  *   POST /api/v1/replies/register  "<token hex>\n<reply public key hex>"
  *   POST /api/v1/replies/fetch     "<token hex>"
- * The server keeps BLAKE2b-256 of the token, never the token.
+ * The server keeps BLAKE2b-256 of the token, never the token. Registering
+ * costs the same proof of work as an upload; fetching answers a token the
+ * server never saw exactly as an account without replies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "pow_gate.h"
 #include "replies_body.h"
 
 typedef struct replies_req {
@@ -77,7 +80,9 @@ enum MHD_Result mlv_route_replies_register(mlv_http_req *r, const char *data, si
     if (parse(r, MLV_REPLIES_REGISTER, hash, key) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "send the login token and the reply public key as two lines of 64 hex digits");
-    switch (mlv_db_account_register(r->srv->db, hash, key, mlv_day_today())) {
+    if (mlv_pow_gate_refused(r, "before registering a codename", &rc))
+        return rc;
+    switch (mlv_db_account_register(r->srv->db, hash, key, mlv_day_today(), r->srv->cfg.max_reply_accounts)) {
     case MLV_DB_OK:
         return mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
     case MLV_DB_CONFLICT:
@@ -85,7 +90,8 @@ enum MHD_Result mlv_route_replies_register(mlv_http_req *r, const char *data, si
                              "this token or this reply key is already registered with another; check the codename");
     case MLV_DB_FULL_COUNT:
         return mlv_http_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-                             "this drop-box holds as many reply accounts as it can; try again in a few days");
+                             "this drop-box holds as many reply accounts as it can, each with replies waiting; "
+                             "try again in a few days");
     default:
         return mlv_http_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the server could not do this; try again later");
     }
@@ -101,16 +107,11 @@ enum MHD_Result mlv_route_replies_fetch(mlv_http_req *r, const char *data, size_
         return rc;
     if (parse(r, MLV_REPLIES_FETCH, hash, key) != 0)
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST, "send the login token as 64 hex digits");
-    switch (mlv_db_replies_fetch(r->srv->db, hash, mlv_day_today(), &body, &len, &count)) {
-    case MLV_DB_OK:
-        if (count == 0)
-            return mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
-        return mlv_http_send(r, MHD_HTTP_OK,
-                             mlv_http_response(body, len, MHD_RESPMEM_MUST_FREE, "application/octet-stream"));
-    case MLV_DB_NOT_FOUND:
-        return mlv_http_fail(r, MHD_HTTP_NOT_FOUND,
-                             "no reply account for this codename; it was never registered or expired unused");
-    default:
+    if (mlv_db_replies_fetch(r->srv->db, hash, mlv_day_today(), &body, &len, &count) != MLV_DB_OK)
         return mlv_http_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the server could not do this; try again later");
-    }
+    /* No replies, or no account at all: the same answer, so a fetch
+     * cannot tell whether a codename was ever registered. */
+    if (count == 0)
+        return mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
+    return mlv_http_send(r, MHD_HTTP_OK, mlv_http_response(body, len, MHD_RESPMEM_MUST_FREE, "application/octet-stream"));
 }

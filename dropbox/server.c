@@ -64,12 +64,13 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     s->data_dir = data_dir;
     s->cfg = *cfg;
     pthread_mutex_init(&s->busy_lock, NULL);
-    pthread_mutex_init(&s->nojs_lock, NULL);
     /* One request per connection, plus the sweep. */
     s->busy_cap = (size_t)cfg->max_connections + 1u;
     s->busy = calloc(s->busy_cap, sizeof *s->busy);
     s->pow = mlv_powcheck_new((unsigned)cfg->pow_bits);
-    if (s->busy == NULL || s->pow == NULL) {
+    s->nojs = mlv_nojs_gate_new((unsigned)cfg->nojs_max_concurrent, cfg->nojs_min_rate,
+                                cfg->nojs_grace_seconds * 1000u);
+    if (s->busy == NULL || s->pow == NULL || s->nojs == NULL) {
         mlv_log_msg("out of memory");
         return -1;
     }
@@ -96,12 +97,12 @@ void mlv_srv_close(mlv_srv *s)
 {
     mlv_trust_free(s->trust);
     mlv_powcheck_free(s->pow);
+    mlv_nojs_gate_free(s->nojs);
     mlv_i18n_free(s->i18n);
     mlv_db_close(s->db);
     mlv_store_close(&s->store);
     free(s->busy);
     pthread_mutex_destroy(&s->busy_lock);
-    pthread_mutex_destroy(&s->nojs_lock);
     memset(s, 0, sizeof *s);
 }
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "nojs_gate.h"
 #include "powcheck.h"
 #include "store.h"
 #include "trust.h"
@@ -28,9 +29,8 @@ typedef struct mlv_srv {
     mlv_i18n *i18n;
     char org_fingerprint[MLV_FINGERPRINT_STR_BYTES];
     char org_pub[128];
-    /* No-JavaScript submissions being sealed now (MLV_SRV_NOJS_MAX_CONCURRENT). */
-    pthread_mutex_t nojs_lock;
-    unsigned nojs_active;
+    /* The plain form's slots and disk share (nojs_gate.h). */
+    mlv_nojs_gate *nojs;
     /* Ids some request is changing right now: PATCH, DELETE and the
      * expiry sweep claim an upload first, so two never interleave. */
     pthread_mutex_t busy_lock;

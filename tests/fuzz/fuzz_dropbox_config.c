@@ -32,6 +32,9 @@ static void check_loaded(const mlv_cfg *c)
     FUZZ_ASSERT(c->manifest_grace_days <= MLV_SRV_MAX_MANIFEST_GRACE_DAYS);
     FUZZ_ASSERT(c->threads >= 1 && c->threads <= MLV_SRV_MAX_THREADS);
     FUZZ_ASSERT(c->pow_bits <= MLV_SRV_MAX_POW_BITS && c->seccomp <= MLV_HARDEN_REPORT);
+    FUZZ_ASSERT(c->max_reply_accounts >= 1 && c->max_reply_accounts <= MLV_SRV_MAX_MAX_REPLY_ACCOUNTS);
+    FUZZ_ASSERT(c->nojs_max_concurrent >= 1 && c->nojs_max_concurrent <= MLV_SRV_MAX_NOJS_MAX_CONCURRENT);
+    FUZZ_ASSERT(c->nojs_min_rate >= 1 && c->nojs_grace_seconds >= 1);
 }
 
 /* Every setting but the export token. */
@@ -46,6 +49,9 @@ static int same_settings(const mlv_cfg *a, const mlv_cfg *b)
            a->timeout_seconds == b->timeout_seconds && a->upload_expiry_hours == b->upload_expiry_hours &&
            a->manifest_grace_days == b->manifest_grace_days && a->threads == b->threads &&
            a->reply_account_days == b->reply_account_days && a->retention_days == b->retention_days &&
+           a->max_reply_accounts == b->max_reply_accounts && a->nojs_max_concurrent == b->nojs_max_concurrent &&
+           a->nojs_max_disk_bytes == b->nojs_max_disk_bytes && a->nojs_min_rate == b->nojs_min_rate &&
+           a->nojs_grace_seconds == b->nojs_grace_seconds &&
            a->pow_bits == b->pow_bits && a->seccomp == b->seccomp;
 }
 

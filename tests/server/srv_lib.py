@@ -363,6 +363,15 @@ def db_execute(data_dir, sql, *args):
         db.close()
 
 
+def db_query(data_dir, sql, *args):
+    """All rows of a read-only query on a data directory's database."""
+    db = sqlite3.connect(f"file:{data_dir}/malyava.db?mode=ro", uri=True)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
 def security_headers_ok(headers, raw):
     names = [k.lower() for k, _ in raw]
     return (all(headers.get(k) == v for k, v in SECURITY_HEADERS.items())

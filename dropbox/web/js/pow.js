@@ -31,3 +31,58 @@ export function solve(sodium, challengeHex, bits, report = () => false, start = 
   }
   return null;
 }
+
+// In a page: the work runs in a worker, so typing and the quick exit stay
+// responsive; the worker is started early (startWorker) and kept for a
+// second challenge. Where it cannot run libsodium (no WebAssembly), the
+// page counts itself, pausing every few thousand tries so it still
+// answers the quick exit.
+const SLICE = 4096;
+let worker = null;
+
+export function startWorker() {
+  worker ??= new Worker(new URL('./pow-worker.js', import.meta.url), { type: 'module' });
+  return worker;
+}
+
+export function stopWorker() {
+  worker?.terminate();
+  worker = null;
+}
+
+async function solveHere(sodium, challenge, bits) {
+  for (let start = 0; ; start += SLICE) {
+    const answer = solve(sodium, challenge, bits, () => false, start, SLICE);
+    if (answer) return answer;
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+function solveAside(sodium, challenge, bits) {
+  return new Promise((resolve, reject) => {
+    const w = startWorker();
+    const here = () => {
+      stopWorker();
+      solveHere(sodium, challenge, bits).then(resolve, reject);
+    };
+    w.onmessage = (ev) => {
+      if (ev.data.answer) resolve(ev.data.answer);
+      else if (ev.data.error) here();
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      here();
+    };
+    w.postMessage({ challenge, bits });
+  });
+}
+
+// The Malyava-Pow header value for a fresh challenge from this server;
+// null when the server asks for none (an older server without the route).
+export async function proofOfWork(sodium) {
+  const r = await fetch('/api/v1/pow', { cache: 'no-store', credentials: 'omit' });
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`/api/v1/pow: ${r.status}`);
+  const pow = await r.json();
+  return solveAside(sodium, pow.challenge, pow.bits);
+}

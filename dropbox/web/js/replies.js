@@ -1,12 +1,16 @@
 // Coming back: the codename is turned into the reply key pair and login
-// token on this device; the server answers with envelopes sealed to the
-// reply key, opened here. The words never leave the page.
+// token on this device; the page registers them again (for a proof of
+// work: an account no reply waits for does not last), then the server
+// answers with envelopes sealed to the reply key, opened here. The words
+// never leave the page.
 import { loadStrings, show, t } from './common.js';
 import { loadSodium } from './crypto.js';
 import * as codename from './codename.js';
 import { toHex } from './bytes.js';
 import { openEnvelope, splitReplies } from './envelope.js';
 import { parsePayload } from './payload.js';
+import { registerCodename } from './account.js';
+import { startWorker } from './pow.js';
 
 const $ = (id) => document.getElementById(id);
 let sodium = null; // libsodium.js, once loaded
@@ -50,10 +54,11 @@ async function lookUp(input) {
   // Off the screen as soon as it has been read correctly.
   input.value = '';
   try {
+    status(t('st_pow'));
+    await registerCodename(sodium, keys);
     status(t('replies_wait'));
     const r = await fetch('/api/v1/replies/fetch', { method: 'POST', body: `${toHex(keys.token)}\n`, cache: 'no-store', credentials: 'omit' });
     if (r.status === 204) return status(t('replies_none'));
-    if (r.status === 404) return status(t('replies_unknown'));
     if (r.status !== 200) throw new Error((await r.text()).trim() || String(r.status));
     const pair = { publicKey: keys.publicKey, secretKey: keys.secretKey };
     const replies = splitReplies(new Uint8Array(await r.arrayBuffer())).map((env) =>
@@ -71,6 +76,8 @@ async function lookUp(input) {
 async function main() {
   const loading = loadSodium().then((s) => {
     sodium = s;
+    // After the page's own copy, so the two downloads do not compete.
+    if (typeof WebAssembly === 'object') startWorker();
   });
   loadStrings();
   $('come-back').addEventListener('submit', (ev) => {

@@ -10,14 +10,14 @@ import { parseOrgKey, verifyManifest } from './manifest.js';
 import { digestOf, encodeRecord, fileSource, memorySource, PayloadSealer } from './payload.js';
 import { imageKind, stripImage, StripError } from './strip.js';
 import { TusUpload, UploadError } from './tus.js';
-import { solve } from './pow.js';
+import { proofOfWork, startWorker, stopWorker } from './pow.js';
+import { registerCodename } from './account.js';
 
 const FIELDS = ['place', 'date', 'category', 'affected', 'contact'];
 // Photos are cleaned in memory; a larger "photo" is sent as it is, and
 // the page says so.
 const MAX_STRIP_BYTES = 256 * 1024 * 1024;
 const POW_TRIES = 3;
-const POW_SLICE = 4096;
 
 const $ = (id) => document.getElementById(id);
 let sodium = null; // libsodium.js, once loaded
@@ -86,54 +86,6 @@ function status(text) {
   $('status').textContent = text;
 }
 
-// The proof of work, in a worker so the page stays responsive; the
-// worker is started early (powWorker) and kept for a second challenge.
-// Where it cannot run libsodium (no WebAssembly), the page counts itself,
-// pausing every few thousand tries so it still answers the quick exit.
-let worker = null;
-
-function powWorker() {
-  worker ??= new Worker(new URL('./pow-worker.js', import.meta.url), { type: 'module' });
-  return worker;
-}
-
-function solvePow(challenge, bits) {
-  return new Promise((resolve, reject) => {
-    const w = powWorker();
-    const here = () => {
-      w.terminate();
-      worker = null;
-      solveHere(challenge, bits).then(resolve, reject);
-    };
-    w.onmessage = (ev) => {
-      if (ev.data.answer) resolve(ev.data.answer);
-      else if (ev.data.error) here();
-    };
-    w.onerror = (ev) => {
-      ev.preventDefault();
-      here();
-    };
-    w.postMessage({ challenge, bits });
-  });
-}
-
-async function solveHere(challenge, bits) {
-  for (let start = 0; ; start += POW_SLICE) {
-    const answer = solve(sodium, challenge, bits, () => false, start, POW_SLICE);
-    if (answer) return answer;
-    await new Promise((r) => setTimeout(r, 0));
-  }
-}
-
-// null when the server asks for none (an older server without the route).
-async function proofOfWork() {
-  const r = await fetch('/api/v1/pow', { cache: 'no-store', credentials: 'omit' });
-  if (r.status === 404) return null;
-  if (!r.ok) throw new Error(`/api/v1/pow: ${r.status}`);
-  const pow = await r.json();
-  return solvePow(pow.challenge, pow.bits);
-}
-
 async function fetchText(path) {
   const r = await fetch(path, { cache: 'no-store', credentials: 'omit' });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
@@ -189,7 +141,7 @@ async function upload(record, files, editors) {
   const digests = files.map((f) => f.blake2b);
   for (let attempt = 1; ; attempt++) {
     status(t('st_pow'));
-    const answer = await proofOfWork();
+    const answer = await proofOfWork(sodium);
     // A fresh file key and stream for every attempt: a sealed envelope's
     // bytes cannot be made twice.
     const sealer = new PayloadSealer(sodium, editors, record, sources, digests);
@@ -210,12 +162,6 @@ async function upload(record, files, editors) {
     const theirs = await tus.finish();
     return { mine, theirs };
   }
-}
-
-async function register(keys) {
-  const body = `${toHex(keys.token)}\n${toHex(keys.publicKey)}\n`;
-  const r = await fetch('/api/v1/replies/register', { method: 'POST', body, cache: 'no-store', credentials: 'omit' });
-  return r.status === 204;
 }
 
 async function send() {
@@ -257,13 +203,12 @@ async function send() {
     if (theirs !== mine) throw new Error(`receipt ${theirs} ≠ ${mine}`);
     if (keys) {
       status(t('st_register'));
-      const ok = await register(keys).catch(() => false);
+      const ok = await registerCodename(sodium, keys).then(() => true, () => false);
       show($('register-failed'), !ok);
     }
     form.reset();
     chosen.length = 0;
-    worker?.terminate();
-    worker = null;
+    stopWorker();
     $('receipt').textContent = mine;
     show($('step-progress'), false);
     show($('step-done'));
@@ -293,7 +238,7 @@ async function main() {
   const loading = loadSodium().then((s) => {
     sodium = s;
     // After the page's own copy, so the two downloads do not compete.
-    if (typeof WebAssembly === 'object') powWorker();
+    if (typeof WebAssembly === 'object') startWorker();
   });
   loadStrings();
   renderFiles();

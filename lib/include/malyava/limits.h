@@ -221,13 +221,18 @@
 #define MLV_SRV_FETCH_MAX_BYTES (8u * 1024u * 1024u)
 
 /* Reply accounts at once: far above any newsroom's sources, low enough
- * that a flood of registrations (each about 100 bytes) cannot fill the
- * disk; past it, new accounts get 503 until retention frees room. */
-#define MLV_SRV_MAX_REPLY_ACCOUNTS 1000000u
+ * that a flood of registrations (each about 150 bytes with its index)
+ * cannot fill the disk. At the cap a new account takes the place of the
+ * oldest one no reply is waiting for, which loses nothing: replies are
+ * kept by reply key, and registering again links them back. */
+#define MLV_SRV_DEFAULT_MAX_REPLY_ACCOUNTS 1000000u
+#define MLV_SRV_MAX_MAX_REPLY_ACCOUNTS 10000000u
 
-/* Reply accounts without a register or fetch for this many days are
- * deleted with their replies: a source who stopped coming back leaves
- * nothing behind. */
+/* A reply account lives this many days after it was created, or after
+ * the newest reply for it arrived or the source last fetched replies,
+ * whichever is latest; then it goes with its replies. Registering again
+ * does not extend it, so nobody keeps empty accounts alive for free, and a
+ * source who stopped coming back leaves nothing behind. */
 #define MLV_SRV_DEFAULT_REPLY_ACCOUNT_DAYS 90u
 /* Anything received (submissions, replies) older than this is deleted,
  * exported or not: a seized server holds at most this much history. */
@@ -261,9 +266,31 @@
 /* Bytes of one part's header block (Content-Disposition, Content-Type):
  * a browser writes under 200. */
 #define MLV_SRV_NOJS_MAX_PART_HEADER_BYTES 1024u
-/* No-JavaScript submissions sealed at once; each may hold
- * MLV_SRV_NOJS_MAX_BYTES, so this bounds their memory; more get 503. */
-#define MLV_SRV_NOJS_MAX_CONCURRENT 4u
+/* Plain forms received or sealed at once: each holds up to
+ * MLV_SRV_NOJS_MAX_BYTES of guarded memory, so 4 bound them to 64 MiB;
+ * more get 503. A small share of max_connections, so the form can never
+ * take the connections the JavaScript page needs. */
+#define MLV_SRV_DEFAULT_NOJS_MAX_CONCURRENT 4u
+#define MLV_SRV_MAX_NOJS_MAX_CONCURRENT 64u
+/* Envelopes the plain form may hold on disk until the editors ack them
+ * (counted within max_disk_bytes). The form asks no proof of work, so
+ * whoever has the bandwidth can fill its share for free; the share keeps
+ * that from ever reaching the JavaScript path's room. 2 GiB is 128 full
+ * forms, weeks of honest plain-form use. */
+#define MLV_SRV_DEFAULT_NOJS_MAX_DISK_BYTES (2ull * 1024u * 1024u * 1024u)
+/* The slowest a plain form may arrive: after the grace, a form must have
+ * sent at least min_rate bytes for each second since, or it loses its slot
+ * to the next form that needs one. 512 B/s is half of what GPRS's most
+ * robust coding (CS-1, 9.05 kbit/s) carries on the one uplink timeslot
+ * every phone has, so a jammed 2G link that still carries anything gets a
+ * 1 MB form through (in at most 34 minutes), while holding a slot costs
+ * that much upload for as long as it is held, instead of a byte a minute. */
+#define MLV_SRV_DEFAULT_NOJS_MIN_RATE 512u
+#define MLV_SRV_MAX_NOJS_MIN_RATE (1024u * 1024u)
+/* Seconds before the rate counts: Tor builds the circuit and TCP starts
+ * slowly over a 2G link's second-long round trips. */
+#define MLV_SRV_DEFAULT_NOJS_GRACE_SECONDS 30u
+#define MLV_SRV_MAX_NOJS_GRACE_SECONDS 3600u
 
 /* Language ranges read from one Accept-Language header; browsers send 2
  * to 6, the rest is ignored. */
