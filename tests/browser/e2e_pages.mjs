@@ -2,7 +2,8 @@
 // security headers of the contract, no console error and no CSP
 // violation, the Russian pages in Russian, the page weight before the
 // crypto library, a screenshot of the submit page at 360 px; and with
-// JavaScript off, the plain form submits and `malyava open` recovers it.
+// JavaScript off, the plain form submits and `malyava open` recovers it,
+// while the same form posted from another site's page is refused.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scenario, watchedPage } from './lib/harness.mjs';
@@ -167,4 +168,15 @@ await scenario('pages', {}, async ({ c, root, org, srv, b }) => {
   await form.click('button[type=submit]');
   await form.waitForLoadState();
   c.check(Object.keys(srv.export()).length === 1, 'a filled honeypot stores nothing');
+
+  // Another site's page posting to the plain form (its own origin, served
+  // by the test): the browser says so, and the server refuses it.
+  const evil = await nojs.newPage();
+  await evil.route('http://evil.example/', (route) => route.fulfill({ contentType: 'text/html', body:
+    `<form method="post" enctype="multipart/form-data" action="${srv.url}/nojs">` +
+    '<textarea name="message">forged testimony</textarea><button type="submit">send</button></form>' }));
+  await evil.goto('http://evil.example/');
+  await Promise.all([evil.waitForNavigation(), evil.click('button[type=submit]')]);
+  c.check(/another website/.test(await evil.textContent('body')), 'a form posted from another site is refused');
+  c.check(Object.keys(srv.export()).length === 1, 'and stores nothing');
 });

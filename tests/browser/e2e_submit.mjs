@@ -3,8 +3,9 @@
 // sealed in the page and uploaded while the test cuts the network in the
 // middle; the editor's export opens with `malyava open` to the same text,
 // fields and bytes — the photo without its metadata — and the same
-// receipt the page showed. Then the "keep location" choice, and coming
-// back with the codename to read an editor's reply.
+// receipt the page showed; registering the codename pays the proof of
+// work. Then the "keep location" choice, and coming back with the
+// codename, after the account expired, to read an editor's reply.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,6 +92,10 @@ await scenario('submit', { settings: powSettings(12) }, async ({ c, root, org, s
   await page.waitForFunction(() => document.querySelectorAll('#file-list li .name').length === 2);
   const notes = await page.locator('#file-list .note').allTextContents();
   c.check(/removed/.test(notes[0]) && /as it is/.test(notes[1]), `the list says what happens to each file: ${notes}`);
+  const registrations = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/replies/register') registrations.push(r.headers()['malyava-pow'] ?? '');
+  });
   await page.click('#to-codename');
   const words = (await page.textContent('#codename')).trim();
   c.check(/^([a-z]{4} ){9}[a-z]{4}$/.test(words), `a codename of ten words is shown: ${words}`);
@@ -104,6 +109,9 @@ await scenario('submit', { settings: powSettings(12) }, async ({ c, root, org, s
   const shown = (await page.textContent('#receipt')).trim();
   c.check(/^([0-9a-f]{4}-){7}[0-9a-f]{4}$/.test(shown), `the page shows a receipt: ${shown}`);
   c.check(await page.textContent('#codename') === '', 'the codename is gone from the page');
+  c.check(await page.isHidden('#register-failed') && srv.accounts().length === 1, 'the codename is registered for replies');
+  c.check(registrations.length >= 1 && registrations.every((h) => /^[0-9a-f]{64}:[0-9a-f]{16}$/.test(h)),
+    `registering paid the proof of work: ${registrations}`);
 
   const posts = log.filter((r) => r.method === 'POST');
   const aborted = log.filter((r) => r.aborted);
@@ -151,12 +159,16 @@ await scenario('submit', { settings: powSettings(12) }, async ({ c, root, org, s
   c.check(got2.meta.reply_key === undefined, 'no reply key when the source wants no replies');
   c.check(keep.problems.length === 0, `no console error: ${keep.problems}`);
 
-  // Coming back with the codename after an editor's reply.
+  // Coming back with the codename after an editor's reply, the account
+  // long gone (expired, or its place taken by newer ones): the page
+  // registers again and the reply is there.
   const answer = 'Спасибо. Мы получили ваше свидетельство и проверяем его.';
   srv.reply(got.meta.reply_key, answer);
+  srv.forgetAccounts();
   const { page: back, text } = await readReply(ctx, srv, words.toUpperCase().replaceAll(' ', '-'), 'ru');
   c.check(text === answer, `the reply is shown, decrypted: ${text}`);
   c.check((await back.inputValue('#codename-input')) === '', 'the codename is cleared from the field');
+  c.check(srv.accounts().length === 1, 'the replies page registered the codename again');
   const wrong = words.split(' ');
   wrong[3] = 'xxxx';
   await back.fill('#codename-input', wrong.join(' '));

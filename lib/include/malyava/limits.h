@@ -283,7 +283,7 @@
  * to the next form that needs one. 512 B/s is half of what GPRS's most
  * robust coding (CS-1, 9.05 kbit/s) carries on the one uplink timeslot
  * every phone has, so a jammed 2G link that still carries anything gets a
- * 1 MB form through (in at most 34 minutes), while holding a slot costs
+ * 1 MB form through (in at most 33 minutes), while holding a slot costs
  * that much upload for as long as it is held, instead of a byte a minute. */
 #define MLV_SRV_DEFAULT_NOJS_MIN_RATE 512u
 #define MLV_SRV_MAX_NOJS_MIN_RATE (1024u * 1024u)

@@ -119,6 +119,18 @@ export class Server {
     return out;
   }
 
+  // The reply accounts the server holds (token hashes, hex).
+  accounts() {
+    return run('sqlite3', '-readonly', join(this.data, 'malyava.db'), 'SELECT hex(token_hash) FROM reply_accounts')
+      .trim().split('\n').filter((l) => l !== '');
+  }
+
+  // Every reply account gone, as after reply_account_days without a reply
+  // or when newer sources took their places.
+  forgetAccounts() {
+    run('sqlite3', join(this.data, 'malyava.db'), 'DELETE FROM reply_accounts');
+  }
+
   // An editor's reply to `replyKeyHex`, carried in as a replies bundle.
   reply(replyKeyHex, message) {
     const env = join(this.root, `reply-${Date.now()}.env`);
