@@ -67,7 +67,7 @@ static uint64_t shortfall(const mlv_nojs_gate *g, const gate_slot *s, uint64_t n
     if (s->got == s->len || now_ms <= s->start_ms + g->grace_ms)
         return 0;
     elapsed = now_ms - s->start_ms - g->grace_ms;
-    /* At most MLV_SRV_MAX_NOJS_MIN_RATE times a uptime in ms: far from overflow. */
+    /* min_rate (at most 1 MiB/s) times milliseconds: far from overflowing. */
     due = g->min_rate * elapsed / 1000u;
     return due > s->got ? due - s->got : 0;
 }

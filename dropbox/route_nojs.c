@@ -399,7 +399,6 @@ static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
     uint8_t receipt[MLV_RECEIPT_BYTES];
     char receipt_str[MLV_RECEIPT_STR_BYTES];
     const refusal *why = &refuse_internal;
-    enum MHD_Result rc;
 
     if (b == NULL || body == NULL) {
         sodium_free(b);
@@ -424,15 +423,15 @@ static enum MHD_Result finish(mlv_http_req *r, nojs_req *q)
         randombytes_buf(receipt, sizeof receipt); /* looks like any receipt; nothing was stored */
     else if (why == NULL)
         why = seal_and_store(r->srv, b, receipt);
-    if (why == NULL) {
-        mlv_env_receipt_to_string(receipt_str, receipt);
-        rc = mlv_pages_send(r, MHD_HTTP_OK, "nojs-done.html", receipt_str, NULL);
-    } else {
-        rc = send_refusal(r, why);
-    }
+    /* The plaintext is wiped and the slot free before the answer goes out,
+     * however slowly the client reads it. */
     sodium_free(b->arena);
     sodium_free(b);
-    return rc;
+    mlv_nojs_gate_leave(r->srv->nojs, &q->ticket);
+    if (why != NULL)
+        return send_refusal(r, why);
+    mlv_env_receipt_to_string(receipt_str, receipt);
+    return mlv_pages_send(r, MHD_HTTP_OK, "nojs-done.html", receipt_str, NULL);
 }
 
 /* ---- the request -------------------------------------------------------- */
