@@ -16,6 +16,7 @@
 #include "airgap.h"
 #include "commands.h"
 #include "harden.h"
+#include "health.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -49,6 +50,22 @@ static void run_retention(mlv_srv *s)
         mlv_log_msg("retention deleted %llu submissions, %llu reply accounts and %llu replies",
                     (unsigned long long)ret.submissions, (unsigned long long)ret.accounts,
                     (unsigned long long)ret.replies);
+}
+
+/* The manifest's expiry, in the log at start and on the days health.c
+ * names (14, 7, 1 and 0 days left, every day past it). */
+static void notice_expiry(mlv_srv *s, int at_start)
+{
+    char msg[MLV_HEALTH_MSG_BYTES];
+    int64_t today = mlv_day_today(), expires;
+    uint64_t serial;
+
+    if (!at_start && today == s->notice_day)
+        return;
+    s->notice_day = today;
+    mlv_trust_current(s->trust, &serial, &expires);
+    if (mlv_health_expiry_notice(msg, serial, expires, today, at_start, s->data_dir))
+        mlv_log_msg("%s", msg);
 }
 
 /* SIGHUP: pow_bits and manifest_grace_days from the config file (flags
@@ -107,6 +124,7 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_over
         } else if (sig < 0 && errno == EAGAIN) {
             mlv_srv_sweep(s, (int64_t)time(NULL));
             run_retention(s);
+            notice_expiry(s, 0);
         }
     }
 }
@@ -210,6 +228,7 @@ int mlv_cmd_serve(int argc, char **argv)
         mlv_log_msg("start-up recovery removed %zu stray files and %zu upload records without data",
                     rep.strays, rep.rows);
     run_retention(&srv);
+    notice_expiry(&srv, 1);
     /* Blocked before MHD starts, so its threads inherit the mask and only
      * the main thread ever takes these. */
     sigemptyset(&set);

@@ -6,6 +6,9 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "db.h"
+#include "store.h"
+#include "trust.h"
 
 #define MLV_CMD_MAX_OVERRIDES 32
 
@@ -36,6 +39,14 @@ int mlv_cmd_export(int argc, char **argv);
 int mlv_cmd_ack(int argc, char **argv);
 int mlv_cmd_import_replies(int argc, char **argv);
 int mlv_cmd_new_export_token(int argc, char **argv);
+int mlv_cmd_setup(int argc, char **argv);
+int mlv_cmd_check(int argc, char **argv);
+
+/* What stats and check read of a data directory: its config, files,
+ * database and manifests (an expired manifest too). -1 after logging;
+ * the caller closes what was opened either way. */
+int mlv_admin_open(const char *data_dir, int64_t today, mlv_cfg *cfg, mlv_store *store, mlv_db **db,
+                   mlv_trust **trust);
 
 /* A new export token: its BLAKE2b-256 goes into cfg->export_token_hash,
  * the base64url text to print into *printable (sodium_malloc'd: release

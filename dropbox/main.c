@@ -24,6 +24,8 @@ static const struct {
     const char *args;
     const char *summary;
 } commands[] = {
+    { "setup", mlv_cmd_setup, "DATA_DIR --from DIR [--user NAME] [SETTINGS]",
+      "as root: the first set-up (or a restore) from the files carried from the offline machine" },
     { "init", mlv_cmd_init, "DATA_DIR --org-key ORG.pub --manifest FILE [SETTINGS]",
       "create a data directory for a verified manifest; prints the export token once" },
     { "serve", mlv_cmd_serve, "DATA_DIR [--listen ADDR:PORT] [--editors-listen ADDR:PORT|off] [SETTINGS] [--check-config]",
@@ -31,6 +33,8 @@ static const struct {
     { "install-manifest", mlv_cmd_install_manifest, "DATA_DIR FILE",
       "install a newer signed manifest (FILE.minisig beside it)" },
     { "stats", mlv_cmd_stats, "DATA_DIR", "counts and disk use, nothing identifying" },
+    { "check", mlv_cmd_check, "DATA_DIR [--quiet]",
+      "for monitoring: exit status 1, with what to do, when something needs the admin" },
     { "export", mlv_cmd_export, "DATA_DIR -o FILE", "write the export bundle for the editors" },
     { "ack", mlv_cmd_ack, "DATA_DIR ACKFILE", "purge the submissions the editors' ack file confirms" },
     { "import-replies", mlv_cmd_import_replies, "DATA_DIR FILE", "check and store a replies bundle" },

@@ -38,6 +38,7 @@ typedef struct mlv_srv {
     size_t busy_cap;
     /* The day retention last ran (it runs at start, then daily). */
     int64_t retention_day;
+    int64_t notice_day; /* the last day the log was told of the manifest's expiry */
 } mlv_srv;
 
 /* Opens the data directory, its database and trust state, with `cfg`

@@ -77,6 +77,8 @@ static int make_key(mlv_keys_opts *o, const char *secret_path, const char *publi
             mlv_keys_key_fail("cannot create the organisation key", secret_path, st);
             goto out;
         }
+        if (mlv_keys_make_public(public_path) != 0)
+            goto out;
         print_created("organisation key", secret_path, public_path, org.id, org.pk);
         printf("\nKeep %s offline and back it up with its passphrase. Publish %s and its fingerprint\n"
                "on every channel sources trust. Next: malyava-keys editor new NAME, then\n"
@@ -90,6 +92,8 @@ static int make_key(mlv_keys_opts *o, const char *secret_path, const char *publi
             mlv_keys_key_fail("cannot create the editor key", secret_path, st);
             goto out;
         }
+        if (mlv_keys_make_public(public_path) != 0)
+            goto out;
         print_created("editor key", secret_path, public_path, pub.id, pub.pk);
         printf("\nCarry %s to the editor's offline machine and delete it here once it is safe there.\n"
                "Next: malyava-keys manifest sign --add %s, then install the new manifest on the server.\n",

@@ -163,7 +163,9 @@ static int install(const char *dir, const signed_text *old, const char *text, si
     for (size_t i = old->text != NULL ? 0 : 2; i < 4 && rc == 0; i++) {
         char *path = mlv_keys_path(dir, names[i]);
 
-        if (path == NULL || mlv_file_replace(path, bufs[i], lens[i]) != 0)
+        if (path != NULL && mlv_file_replace(path, bufs[i], lens[i]) == 0)
+            rc = mlv_keys_make_public(path) == 0 ? 0 : MLV_KEYS_EXIT_FAIL;
+        else
             rc = mlv_keys_fail("cannot write '%s': %s. Check free space and permissions; if the manifest and "
                                "its signature now disagree, restore both from manifest.previous",
                                path != NULL ? path : names[i], strerror(errno));

@@ -55,6 +55,15 @@ int mlv_keys_key_fail(const char *what, const char *path, mlv_key_status st);
 char *mlv_keys_path(const char *dir, const char *name);
 /* Creates `dir` (one level, 0700) unless it exists; prints the error. */
 int mlv_keys_ensure_dir(const char *dir);
+/*
+ * Files the admin carries to the server (org.pub, the manifest and its
+ * signature, editors' public keys) are public: readable by all, so the
+ * server's own user can read a copy, while secret keys stay 0600.
+ */
+#define MLV_KEYS_PUBLIC_MODE 0644
+/* Sets MLV_KEYS_PUBLIC_MODE on a file just written (never through a
+ * symlink); prints the error and returns -1 on failure. */
+int mlv_keys_make_public(const char *path);
 /* Refuses (with a message) when anything, even a dangling link, is at `path`. */
 int mlv_keys_refuse_existing(const char *path);
 

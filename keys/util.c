@@ -3,12 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <malyava/keyid.h>
 
@@ -72,6 +74,28 @@ int mlv_keys_ensure_dir(const char *dir)
     mlv_keys_fail("cannot create directory '%s': %s. Create its parent, or choose another --dir", dir,
                   strerror(errno));
     return -1;
+}
+
+int mlv_keys_make_public(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
+
+    /* The descriptor, not the name, is checked and changed: a link swapped
+     * in after the write cannot lend its target the new mode. */
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            errno = EINVAL;
+        else if (fchmod(fd, MLV_KEYS_PUBLIC_MODE) == 0)
+            rc = 0;
+    }
+    if (rc != 0)
+        mlv_keys_fail("cannot make '%s' readable by all (chmod 644): %s. It is public: make it so before you carry "
+                      "it, or the server's user cannot read it",
+                      path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 int mlv_keys_refuse_existing(const char *path)

@@ -241,6 +241,20 @@
 /* `stats` warns about submissions this close to deletion by retention. */
 #define MLV_SRV_RETENTION_WARN_DAYS 14u
 
+/* What needs the admin (`check`, `stats`, the server's log). Two weeks
+ * before the manifest's last valid day leaves time to reach the offline
+ * signing machine and carry a new one over; the log repeats it at 7 days
+ * and 1 day, and on the last day. */
+#define MLV_SRV_MANIFEST_WARN_DAYS 14u
+#define MLV_SRV_MANIFEST_URGENT_DAYS 7u
+/* Past this share of max_disk_bytes (percent) or of max_pending_uploads,
+ * new sources are near to being refused. */
+#define MLV_SRV_CHECK_QUOTA_PERCENT 90u
+/* SQLite checkpoints its WAL at about 4 MiB; one sixteen times larger
+ * means checkpoints cannot finish (a reader holds the database open),
+ * and every read then scans it. */
+#define MLV_SRV_CHECK_WAL_BYTES (64u * 1024u * 1024u)
+
 /* Proof of work on upload creation (docs/PROTOCOL.md). 20 leading zero
  * bits is about a million BLAKE2b calls: a few seconds on a cheap phone,
  * nothing for one source, a real cost for a flood of fake uploads. The

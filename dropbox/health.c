@@ -1,0 +1,140 @@
+/* See health.h. */
+#include "health.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <malyava/limits.h>
+
+#include "log.h"
+
+int mlv_health_gather(mlv_db *db, const mlv_store *store, mlv_trust *trust, const mlv_cfg *cfg, int64_t today,
+                      mlv_health_facts *out)
+{
+    char (*due)[MLV_STORE_ID_HEX_BYTES] = NULL;
+    struct stat st;
+
+    memset(out, 0, sizeof *out);
+    out->today = today;
+    mlv_trust_current(trust, &out->serial, &out->expires_day);
+    if (mlv_db_stats_get(db, &out->st) != MLV_DB_OK)
+        return -1;
+    if (mlv_store_free_bytes(store, &out->free_bytes) != 0) {
+        mlv_log_msg("cannot query free space of the data directory: %s", strerror(errno));
+        return -1;
+    }
+    if (fstatat(store->dir_fd, MLV_STORE_DB "-wal", &st, AT_SYMLINK_NOFOLLOW) == 0)
+        out->wal_bytes = (uint64_t)st.st_size;
+    else if (errno != ENOENT) {
+        mlv_log_msg("cannot read the size of %s-wal: %s", MLV_STORE_DB, strerror(errno));
+        return -1;
+    }
+    if (mlv_db_submission_ids_before(db, today - (int64_t)cfg->retention_days + MLV_SRV_RETENTION_WARN_DAYS, &due,
+                                     &out->retention_due) != MLV_DB_OK)
+        return -1;
+    free(due);
+    return 0;
+}
+
+/* What to do about the manifest, the same words everywhere. */
+static void expiry_text(char msg[MLV_HEALTH_MSG_BYTES], uint64_t serial, int64_t expires_day, int64_t today,
+                        const char *data_dir)
+{
+    static const char todo[] = "Sign a new manifest on the offline machine (malyava-keys manifest sign), carry it "
+                               "here and run as the service user: malyava-dropbox install-manifest %s manifest; "
+                               "then systemctl reload malyava-dropbox";
+    int64_t left = expires_day - today;
+    char day[11], what[160];
+    size_t n;
+
+    mlv_day_format(day, expires_day);
+    if (left < 0)
+        snprintf(what, sizeof what, "manifest serial %llu EXPIRED after %s: every upload is refused (503). ",
+                 (unsigned long long)serial, day);
+    else if (left == 0)
+        snprintf(what, sizeof what, "manifest serial %llu expires today (%s is its last valid day): from tomorrow "
+                 "every upload is refused. ", (unsigned long long)serial, day);
+    else
+        snprintf(what, sizeof what, "manifest serial %llu expires in %lld day%s (last valid day %s): then every "
+                 "upload is refused. ", (unsigned long long)serial, (long long)left, left == 1 ? "" : "s", day);
+    n = strlen(what);
+    memcpy(msg, what, n + 1u);
+    snprintf(msg + n, MLV_HEALTH_MSG_BYTES - n, todo, data_dir);
+}
+
+int mlv_health_expiry_notice(char msg[MLV_HEALTH_MSG_BYTES], uint64_t serial, int64_t expires_day, int64_t today,
+                             int at_start, const char *data_dir)
+{
+    int64_t left = expires_day - today;
+
+    if (left > (int64_t)MLV_SRV_MANIFEST_WARN_DAYS)
+        return 0;
+    if (!at_start && left > 1 && left != (int64_t)MLV_SRV_MANIFEST_WARN_DAYS &&
+        left != (int64_t)MLV_SRV_MANIFEST_URGENT_DAYS)
+        return 0;
+    expiry_text(msg, serial, expires_day, today, data_dir);
+    return 1;
+}
+
+/* x is at least MLV_SRV_CHECK_QUOTA_PERCENT of `of`. Settings are capped
+ * far below UINT64_MAX / 100 (MLV_SRV_MAX_BYTES_SETTING); a larger x is
+ * past any of them anyway. */
+static int near(uint64_t x, uint64_t of)
+{
+    if (x > UINT64_MAX / 100u)
+        return 1;
+    return of > 0 && x * 100u >= of * MLV_SRV_CHECK_QUOTA_PERCENT;
+}
+
+size_t mlv_health_print(FILE *out, const char *prefix, const mlv_health_facts *f, const mlv_cfg *cfg,
+                        const char *data_dir)
+{
+    const uint64_t mib = 1024u * 1024u, used = f->st.received_bytes + f->st.pending_bytes;
+    char msg[MLV_HEALTH_MSG_BYTES];
+    size_t n = 0;
+
+    if (f->expires_day - f->today <= (int64_t)MLV_SRV_MANIFEST_WARN_DAYS) {
+        expiry_text(msg, f->serial, f->expires_day, f->today, data_dir);
+        fprintf(out, "%s%s\n", prefix, msg);
+        n++;
+    }
+    if (near(used, cfg->max_disk_bytes)) {
+        fprintf(out, "%sthe disk quota is nearly used: %llu of %llu MiB (max_disk_bytes); when it is full uploads "
+                "are refused (507). Have the editors export and ack, or raise max_disk_bytes in %s/config and "
+                "restart if the volume has room\n", prefix, (unsigned long long)(used / mib),
+                (unsigned long long)(cfg->max_disk_bytes / mib), data_dir);
+        n++;
+    }
+    if (f->free_bytes < cfg->min_free_bytes + cfg->max_submission_bytes) {
+        fprintf(out, "%sthe data volume has %llu MiB free, less than min_free_bytes (%llu MiB) plus one largest "
+                "submission (%llu MiB): uploads are refused (507) soon. Free space on the volume, or have the "
+                "editors export and ack\n", prefix, (unsigned long long)(f->free_bytes / mib),
+                (unsigned long long)(cfg->min_free_bytes / mib),
+                (unsigned long long)(cfg->max_submission_bytes / mib));
+        n++;
+    }
+    if (f->wal_bytes > MLV_SRV_CHECK_WAL_BYTES) {
+        fprintf(out, "%sthe database's write-ahead log (%s/%s-wal) is %llu MiB, over %u MiB: something holds the "
+                "database open and checkpoints cannot finish. End any sqlite3 or backup process reading it, or "
+                "restart the server (systemctl restart malyava-dropbox)\n", prefix, data_dir, MLV_STORE_DB,
+                (unsigned long long)(f->wal_bytes / mib), (unsigned)(MLV_SRV_CHECK_WAL_BYTES / mib));
+        n++;
+    }
+    if (near(f->st.pending, cfg->max_pending_uploads)) {
+        fprintf(out, "%s%llu uploads are pending, near max_pending_uploads (%llu): past it new uploads are "
+                "refused (503). Under a flood of fake uploads raise pow_bits and reload (docs/DEPLOY.md, Limits "
+                "and load)\n", prefix, (unsigned long long)f->st.pending,
+                (unsigned long long)cfg->max_pending_uploads);
+        n++;
+    }
+    if (f->retention_due > 0) {
+        fprintf(out, "%s%zu submissions are deleted by retention within %u days (retention_days = %llu), exported "
+                "or not: have the editors export and ack them now\n", prefix, f->retention_due,
+                MLV_SRV_RETENTION_WARN_DAYS, (unsigned long long)cfg->retention_days);
+        n++;
+    }
+    return n;
+}
