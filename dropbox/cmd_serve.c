@@ -16,7 +16,7 @@
 #include "airgap.h"
 #include "commands.h"
 #include "harden.h"
-#include "health.h"
+#include "expiry.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -52,11 +52,11 @@ static void run_retention(mlv_srv *s)
                     (unsigned long long)ret.replies);
 }
 
-/* The manifest's expiry, in the log at start and on the days health.c
- * names (14, 7, 1 and 0 days left, every day past it). */
+/* The manifest's expiry, in the log at start, after a reload and on the
+ * days expiry.h names (14, 7, 1 and 0 days left, every day past it). */
 static void notice_expiry(mlv_srv *s, int at_start)
 {
-    char msg[MLV_HEALTH_MSG_BYTES];
+    char msg[MLV_EXPIRY_MSG_BYTES];
     int64_t today = mlv_day_today(), expires;
     uint64_t serial;
 
@@ -64,7 +64,7 @@ static void notice_expiry(mlv_srv *s, int at_start)
         return;
     s->notice_day = today;
     mlv_trust_current(s->trust, &serial, &expires);
-    if (mlv_health_expiry_notice(msg, serial, expires, today, at_start, s->data_dir))
+    if (mlv_expiry_notice(msg, serial, expires, today, at_start, s->data_dir))
         mlv_log_msg("%s", msg);
 }
 
@@ -121,6 +121,7 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_over
             return;
         if (sig == SIGHUP) {
             reload_trust(s, reload_config(s, o));
+            notice_expiry(s, 1);
         } else if (sig < 0 && errno == EAGAIN) {
             mlv_srv_sweep(s, (int64_t)time(NULL));
             run_retention(s);

@@ -39,46 +39,6 @@ int mlv_health_gather(mlv_db *db, const mlv_store *store, mlv_trust *trust, cons
     return 0;
 }
 
-/* What to do about the manifest, the same words everywhere. */
-static void expiry_text(char msg[MLV_HEALTH_MSG_BYTES], uint64_t serial, int64_t expires_day, int64_t today,
-                        const char *data_dir)
-{
-    static const char todo[] = "Sign a new manifest on the offline machine (malyava-keys manifest sign), carry it "
-                               "here and run as the service user: malyava-dropbox install-manifest %s manifest; "
-                               "then systemctl reload malyava-dropbox";
-    int64_t left = expires_day - today;
-    char day[11], what[160];
-    size_t n;
-
-    mlv_day_format(day, expires_day);
-    if (left < 0)
-        snprintf(what, sizeof what, "manifest serial %llu EXPIRED after %s: every upload is refused (503). ",
-                 (unsigned long long)serial, day);
-    else if (left == 0)
-        snprintf(what, sizeof what, "manifest serial %llu expires today (%s is its last valid day): from tomorrow "
-                 "every upload is refused. ", (unsigned long long)serial, day);
-    else
-        snprintf(what, sizeof what, "manifest serial %llu expires in %lld day%s (last valid day %s): then every "
-                 "upload is refused. ", (unsigned long long)serial, (long long)left, left == 1 ? "" : "s", day);
-    n = strlen(what);
-    memcpy(msg, what, n + 1u);
-    snprintf(msg + n, MLV_HEALTH_MSG_BYTES - n, todo, data_dir);
-}
-
-int mlv_health_expiry_notice(char msg[MLV_HEALTH_MSG_BYTES], uint64_t serial, int64_t expires_day, int64_t today,
-                             int at_start, const char *data_dir)
-{
-    int64_t left = expires_day - today;
-
-    if (left > (int64_t)MLV_SRV_MANIFEST_WARN_DAYS)
-        return 0;
-    if (!at_start && left > 1 && left != (int64_t)MLV_SRV_MANIFEST_WARN_DAYS &&
-        left != (int64_t)MLV_SRV_MANIFEST_URGENT_DAYS)
-        return 0;
-    expiry_text(msg, serial, expires_day, today, data_dir);
-    return 1;
-}
-
 /* x is at least MLV_SRV_CHECK_QUOTA_PERCENT of `of`. Settings are capped
  * far below UINT64_MAX / 100 (MLV_SRV_MAX_BYTES_SETTING); a larger x is
  * past any of them anyway. */
@@ -93,11 +53,11 @@ size_t mlv_health_print(FILE *out, const char *prefix, const mlv_health_facts *f
                         const char *data_dir)
 {
     const uint64_t mib = 1024u * 1024u, used = f->st.received_bytes + f->st.pending_bytes;
-    char msg[MLV_HEALTH_MSG_BYTES];
+    char msg[MLV_EXPIRY_MSG_BYTES];
     size_t n = 0;
 
     if (f->expires_day - f->today <= (int64_t)MLV_SRV_MANIFEST_WARN_DAYS) {
-        expiry_text(msg, f->serial, f->expires_day, f->today, data_dir);
+        mlv_expiry_text(msg, f->serial, f->expires_day, f->today, data_dir);
         fprintf(out, "%s%s\n", prefix, msg);
         n++;
     }

@@ -14,12 +14,10 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "expiry.h"
 #include "db.h"
 #include "store.h"
 #include "trust.h"
-
-/* Room for one matter's text with what to do. */
-#define MLV_HEALTH_MSG_BYTES 512u
 
 typedef struct mlv_health_facts {
     int64_t today;
@@ -40,14 +38,5 @@ int mlv_health_gather(mlv_db *db, const mlv_store *store, mlv_trust *trust, cons
  * <what to do>", naming `data_dir` in commands; returns how many. */
 size_t mlv_health_print(FILE *out, const char *prefix, const mlv_health_facts *f, const mlv_cfg *cfg,
                         const char *data_dir);
-
-/*
- * The manifest's expiry as the log tells it: 1 with the text in `msg` on
- * the days it warns (MLV_SRV_MANIFEST_WARN_DAYS, _URGENT_DAYS, 1 and 0
- * days before the last valid day, every day after it; with `at_start`,
- * any day from MLV_SRV_MANIFEST_WARN_DAYS on), 0 on the others.
- */
-int mlv_health_expiry_notice(char msg[MLV_HEALTH_MSG_BYTES], uint64_t serial, int64_t expires_day, int64_t today,
-                             int at_start, const char *data_dir);
 
 #endif
