@@ -142,6 +142,11 @@ def check_paths(check, debs):
     check(re.findall(r"^ExecStart=(\S+)", open(os.path.join(ROOT, "lib/systemd/system/"
                                                             "malyava-dropbox-check.service")).read(), re.M)
           == ["/usr/sbin/malyava-dropbox"], "the check unit runs the packaged binary")
+    doc = open(os.path.join(deb_lib.SOURCE, "docs", "DEPLOY.md")).read()
+    m = re.search(r"^# /lib/systemd/system/malyava-dropbox-check\.timer\n(.*?)^```", doc, re.M | re.S)
+    timer = open(os.path.join(ROOT, "lib/systemd/system/malyava-dropbox-check.timer")).read().splitlines()
+    check(m is not None and all(line in timer for line in m.group(1).splitlines()),
+          "the timer docs/DEPLOY.md shows is the one the package ships")
     own = open(os.environ["MALYAVA_BUILD_UNIT"]).read()
     want = os.path.join(os.environ["MALYAVA_PREFIX"], os.environ["MALYAVA_SBINDIR"], "malyava-dropbox")
     check(re.findall(r"^ExecStart=(\S+)", own, re.M) == [want],
