@@ -27,10 +27,17 @@ ARCH = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, tex
 
 def tree_files():
     """The tree's files as git lists them (tracked, and new ones not
-    ignored), so build directories and node_modules stay out."""
-    p = subprocess.run(["git", "-C", SOURCE, "ls-files", "-co", "--exclude-standard", "-z"],
-                       capture_output=True, check=True)
-    return sorted(f for f in p.stdout.decode().split("\0")
+    ignored), so build directories and node_modules stay out; without git
+    (a tree from a tarball), every file but those .gitignore names."""
+    p = subprocess.run(["git", "-C", SOURCE, "ls-files", "-co", "--exclude-standard", "-z"], capture_output=True)
+    if p.returncode == 0:
+        names = p.stdout.decode().split("\0")
+    else:
+        names = []
+        for d, dirs, files in os.walk(SOURCE):
+            dirs[:] = [x for x in dirs if not x.startswith(("build", ".git", ".demo")) and x != "node_modules"]
+            names += [os.path.relpath(os.path.join(d, f), SOURCE) for f in files]
+    return sorted(f for f in names
                   if f and os.path.isfile(os.path.join(SOURCE, f)) and not f.startswith("node_modules/"))
 
 
