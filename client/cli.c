@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include <malyava/limits.h>
+#include <malyava/termsafe.h>
 
 void mlv_cli_error(const char *fmt, ...)
 {
@@ -90,4 +91,28 @@ int mlv_cli_meta_copy(const mlv_metadata *m, mlv_metadata *out)
     sodium_memzero(json, json_len);
     free(json);
     return rc;
+}
+
+size_t mlv_cli_utf8_chars(const char *s, size_t max_bytes)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; s[i] != '\0' && i < max_bytes; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+void mlv_cli_print_cut(FILE *out, const char *text, size_t max)
+{
+    size_t len = text != NULL ? strlen(text) : 0;
+
+    if (len > max) {
+        len = max;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if (len > 0)
+        mlv_termsafe_write(out, text, len, 0);
+    if (text != NULL && len < strlen(text))
+        fputs("...", out);
 }

@@ -3,6 +3,7 @@
 #define MALYAVA_CLIENT_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <malyava/payload.h>
 
@@ -21,5 +22,12 @@ const char *mlv_cli_basename(const char *path);
 
 /* A deep copy of a metadata record; 0 or -1 (out of memory). */
 int mlv_cli_meta_copy(const mlv_metadata *m, mlv_metadata *out);
+
+/* Characters, not bytes, in the first `max_bytes` of UTF-8 text: for
+ * lining up columns. */
+size_t mlv_cli_utf8_chars(const char *s, size_t max_bytes);
+/* At most `max` bytes of hostile `text` on one line through termsafe, cut
+ * at a character boundary, "..." when cut. */
+void mlv_cli_print_cut(FILE *out, const char *text, size_t max);
 
 #endif

@@ -6,6 +6,8 @@
  * drops escape sequences a hostile testimony could use to rewrite the
  * screen. Only the metadata record of each envelope is decrypted for
  * lists and searches (with the file key the vault kept), not its files.
+ * Which testimonies a filter keeps, and their order, is inbox.c's: the
+ * desk's inbox answers the same.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,41 +19,28 @@
 #include <sodium.h>
 
 #include <malyava/fileio.h>
-#include <malyava/keyid.h>
 #include <malyava/manifest.h>
 #include <malyava/termsafe.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "inbox.h"
+#include "report.h"
 #include "triage.h"
 #include "vault.h"
 
-#define MAX_FIELD_FILTERS 8u
 #define SUMMARY_BYTES 60u
-#define KEYS_COLUMN_BYTES 24u
 
-/* One testimony as the tables show it. */
+/* One testimony as the tables show it; the item first, so that a sorted
+ * item pointer is its row. */
 typedef struct row {
-    int64_t id;
-    int64_t received_day;
-    uint64_t size;
-    int server_sealed;
-    int readable;              /* a vault key opens it */
+    mlv_inbox_item item;
     mlv_metadata meta;
-    char sealed_to[KEYS_COLUMN_BYTES];
-    mlv_triage_state *state;   /* into the states array */
 } row;
-
-typedef struct filters {
-    const char *status, *tag, *assignee, *sealed_to, *text;
-    mlv_field fields[MAX_FIELD_FILTERS];
-    size_t nfields;
-    int64_t since, until;
-} filters;
 
 typedef struct gather {
     const mlv_vault *v;
-    const filters *f;
+    const mlv_inbox_filter *f;
     mlv_triage_state *states;
     int64_t nstates;
     row *rows;
@@ -59,161 +48,12 @@ typedef struct gather {
     int failed;
 } gather;
 
-/* ---- case-insensitive matching for Latin and Cyrillic ------------------- */
-
-static uint32_t fold(uint32_t c)
+static void item_view(row *r)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c + 32u;
-    if (c >= 0x410 && c <= 0x42F) /* А..Я */
-        return c + 32u;
-    if (c >= 0x400 && c <= 0x40F) /* Ѐ..Џ, Ё, Є, І, Ї */
-        return c + 80u;
-    if (c == 0x490) /* Ґ */
-        return 0x491;
-    return c;
-}
-
-/* A folded copy of UTF-8 text; invalid bytes are kept as they are. */
-static char *folded(const char *s)
-{
-    size_t len = strlen(s), o = 0;
-    char *out = malloc(len + 1u);
-
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80) {
-            out[o++] = (char)fold(b);
-            i++;
-        } else if ((b & 0xE0) == 0xC0 && i + 1 < len && ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
-            uint32_t c = fold(((uint32_t)(b & 0x1F) << 6) | ((unsigned char)s[i + 1] & 0x3F));
-            out[o++] = (char)(0xC0 | (c >> 6));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-            i += 2;
-        } else {
-            out[o++] = s[i++];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int contains(const char *hay, const char *needle_folded)
-{
-    char *h;
-    int found;
-
-    if (hay == NULL)
-        return 0;
-    if ((h = folded(hay)) == NULL)
-        return 0;
-    found = strstr(h, needle_folded) != NULL;
-    sodium_memzero(h, strlen(h));
-    free(h);
-    return found;
-}
-
-static const char *field_value(const mlv_metadata *m, const char *name)
-{
-    for (size_t i = 0; i < m->nfields; i++) {
-        if (strcmp(m->fields[i].name, name) == 0)
-            return m->fields[i].value;
-    }
-    return NULL;
-}
-
-/* ---- gathering ------------------------------------------------------------ */
-
-static void sealed_to(const mlv_vault *v, const mlv_vdb_env *e, char *out, size_t size)
-{
-    mlv_env_header h;
-    size_t used = 0;
-
-    out[0] = '\0';
-    if (mlv_env_header_parse(e->header, e->header_len, &h) != MLV_ENV_OK) {
-        snprintf(out, size, "?");
-        return;
-    }
-    for (uint32_t i = 0; i < h.nrecipients && used + 1 < size; i++) {
-        const char *name = NULL;
-        char hex[MLV_KEY_ID_STR_BYTES];
-
-        for (size_t k = 0; k < v->nrows && name == NULL; k++) {
-            if (memcmp(v->rows[k].id, h.key_ids[i], MLV_KEY_ID_BYTES) == 0)
-                name = v->rows[k].name;
-        }
-        if (name == NULL) {
-            mlv_keyid_to_hex(hex, h.key_ids[i]);
-            hex[8] = '\0';
-            name = hex;
-        }
-        used += (size_t)snprintf(out + used, size - used, "%s%s", i > 0 ? "," : "", name);
-    }
-    if (used >= size - 1)
-        memcpy(out + size - 4, "...", 4);
-}
-
-static int matches_text(const row *r, const char *needle)
-{
-    const mlv_triage_state *s = r->state;
-
-    if (contains(r->meta.message, needle))
-        return 1;
-    for (size_t i = 0; i < r->meta.nfields; i++) {
-        if (contains(r->meta.fields[i].value, needle))
-            return 1;
-    }
-    for (size_t i = 0; i < r->meta.nfiles; i++) {
-        if (contains(r->meta.files[i].name, needle))
-            return 1;
-    }
-    for (size_t i = 0; s != NULL && i < s->ntags; i++) {
-        if (contains(s->tags[i], needle))
-            return 1;
-    }
-    return s != NULL && contains(s->text, needle);
-}
-
-static int keep(const gather *g, const row *r)
-{
-    const filters *f = g->f;
-    const mlv_triage_state *s = r->state;
-
-    if ((f->since >= 0 && r->received_day < f->since) || (f->until >= 0 && r->received_day > f->until))
-        return 0;
-    if (f->status != NULL && strcmp(s->status, f->status) != 0)
-        return 0;
-    if (f->assignee != NULL && (strcmp(f->assignee, "none") == 0 ? s->assignee != NULL
-                                                                 : s->assignee == NULL ||
-                                                                       strcmp(s->assignee, f->assignee) != 0))
-        return 0;
-    if (f->tag != NULL) {
-        size_t i;
-        for (i = 0; i < s->ntags && strcmp(s->tags[i], f->tag) != 0; i++)
-            ;
-        if (i == s->ntags)
-            return 0;
-    }
-    if (f->sealed_to != NULL) {
-        char list[KEYS_COLUMN_BYTES + 2];
-        snprintf(list, sizeof list, ",%s,", r->sealed_to);
-        char want[MLV_MAX_EDITOR_NAME_BYTES + 3];
-        snprintf(want, sizeof want, ",%s,", f->sealed_to);
-        if (strstr(list, want) == NULL)
-            return 0;
-    }
-    for (size_t i = 0; i < f->nfields; i++) {
-        if (!contains(field_value(&r->meta, f->fields[i].name), f->fields[i].value))
-            return 0;
-    }
-    return f->text == NULL || matches_text(r, f->text);
-}
-
-static void row_clear(row *r)
-{
-    mlv_meta_clear(&r->meta);
+    r->item.message = r->meta.message;
+    r->item.fields = r->meta.fields;
+    r->item.nfields = r->meta.nfields;
+    r->item.nfiles = r->meta.nfiles;
 }
 
 /* Decides on the record as the opener lends it; only a kept one is copied. */
@@ -226,13 +66,23 @@ typedef struct judge_ctx {
 static int judge_record(void *ctx, const mlv_metadata *meta)
 {
     judge_ctx *j = ctx;
+    char *folded = NULL;
 
     j->r->meta = *meta;
-    j->r->readable = 1;
-    j->kept = keep(j->g, j->r);
+    item_view(j->r);
+    j->r->item.readable = 1;
+    if (j->g->f->text != NULL && (j->r->item.folded = folded = mlv_inbox_fold_record(meta)) == NULL)
+        return -1;
+    j->kept = mlv_inbox_keep(j->g->f, &j->r->item);
+    j->r->item.folded = NULL;
+    if (folded != NULL) {
+        sodium_memzero(folded, strlen(folded));
+        free(folded);
+    }
     memset(&j->r->meta, 0, sizeof j->r->meta);
     if (j->kept && mlv_cli_meta_copy(meta, &j->r->meta) != 0)
         return -1;
+    item_view(j->r);
     return 0;
 }
 
@@ -245,34 +95,33 @@ static int gather_one(void *ctx, const mlv_vdb_env *e)
     mlv_env_status st;
 
     memset(&r, 0, sizeof r);
-    r.id = e->id;
-    r.received_day = e->received_day;
-    r.size = e->size;
-    r.server_sealed = e->server_sealed;
-    r.state = e->id >= 1 && e->id <= g->nstates ? &g->states[e->id - 1] : NULL;
-    if (r.state == NULL)
+    r.item.id = e->id;
+    r.item.received_day = e->received_day;
+    r.item.size = e->size;
+    r.item.server_sealed = e->server_sealed;
+    r.item.state = e->id >= 1 && e->id <= g->nstates ? &g->states[e->id - 1] : NULL;
+    if (r.item.state == NULL)
         return 0;
-    sealed_to(g->v, e, r.sealed_to, sizeof r.sealed_to);
+    mlv_inbox_sealed_to(g->v, e, r.item.sealed_to, sizeof r.item.sealed_to);
     g->total++;
     st = mlv_vault_read(g->v, e, &cb, &j, 1, NULL);
     if (st != MLV_ENV_OK) {
         if (st != MLV_ENV_ERR_NOT_FOR_ME)
             fprintf(stderr, "malyava: testimony %lld does not open: %s\n", (long long)e->id, mlv_env_strerror(st));
-        /* Unreadable ones are listed (so nothing hides) unless a filter
-         * needs their contents. */
-        r.readable = 0;
-        row_clear(&r);
-        j.kept = g->f->text == NULL && g->f->nfields == 0 && keep(g, &r);
+        mlv_meta_clear(&r.meta);
+        item_view(&r);
+        r.item.readable = 0;
+        j.kept = mlv_inbox_keep(g->f, &r.item);
     }
     if (!j.kept) {
-        row_clear(&r);
+        mlv_meta_clear(&r.meta);
         return 0;
     }
     if (g->nrows == g->cap) {
         size_t cap = g->cap * 2u + 64u;
         row *grown = realloc(g->rows, cap * sizeof *grown);
         if (grown == NULL) {
-            row_clear(&r);
+            mlv_meta_clear(&r.meta);
             g->failed = 1;
             return 1;
         }
@@ -283,7 +132,7 @@ static int gather_one(void *ctx, const mlv_vdb_env *e)
     return 0;
 }
 
-static int gather_rows(const mlv_vault *v, const filters *f, gather *g)
+static int gather_rows(const mlv_vault *v, const mlv_inbox_filter *f, gather *g)
 {
     memset(g, 0, sizeof *g);
     g->v = v;
@@ -295,46 +144,37 @@ static int gather_rows(const mlv_vault *v, const filters *f, gather *g)
         mlv_cli_error("cannot read the vault: %s", mlv_vdb_reason(v->db));
         return -1;
     }
+    for (size_t i = 0; i < g->nrows; i++)
+        item_view(&g->rows[i]);
     return 0;
 }
 
 static void gather_free(gather *g)
 {
     for (size_t i = 0; i < g->nrows; i++)
-        row_clear(&g->rows[i]);
+        mlv_meta_clear(&g->rows[i].meta);
     free(g->rows);
     for (int64_t i = 0; i < g->nstates; i++)
         mlv_triage_state_clear(&g->states[i]);
     free(g->states);
 }
 
-/* ---- printing ------------------------------------------------------------- */
-
-/* Characters, not bytes, for lining up columns of UTF-8 text. */
-static size_t utf8_chars(const char *s, size_t max_bytes)
+/* The rows as items, in the order asked; NULL when out of memory. */
+static const mlv_inbox_item **sorted_items(const gather *g, mlv_inbox_sort by, int reverse)
 {
-    size_t n = 0;
+    const mlv_inbox_item **items = calloc(g->nrows > 0 ? g->nrows : 1u, sizeof *items);
 
-    for (size_t i = 0; s[i] != '\0' && i < max_bytes; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
-}
-
-/* At most `max` bytes of `text` on one line, cut at a character boundary. */
-static void print_cut(const char *text, size_t max)
-{
-    size_t len = text != NULL ? strlen(text) : 0;
-
-    if (len > max) {
-        len = max;
-        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-            len--;
+    if (items == NULL) {
+        mlv_cli_error("out of memory");
+        return NULL;
     }
-    if (len > 0)
-        mlv_termsafe_write(stdout, text, len, 0);
-    if (text != NULL && len < strlen(text))
-        fputs("...", stdout);
+    for (size_t i = 0; i < g->nrows; i++)
+        items[i] = &g->rows[i].item;
+    mlv_inbox_sort_items(items, g->nrows, by, reverse);
+    return items;
 }
+
+/* ---- printing ------------------------------------------------------------- */
 
 static void print_size(uint64_t n)
 {
@@ -346,18 +186,17 @@ static void print_size(uint64_t n)
         printf("%6llu MB", (unsigned long long)(n / (1024u * 1024u)));
 }
 
-static void print_row(const row *r)
+static void print_row(const mlv_inbox_item *r)
 {
     char day[11];
-    const char *place = field_value(&r->meta, "place");
+    const char *place = mlv_inbox_field(r->fields, r->nfields, "place");
+    const char *who = r->state->assignee != NULL ? r->state->assignee : "-";
+    size_t width = mlv_cli_utf8_chars(who, 10);
 
     mlv_day_format(day, r->received_day);
-    const char *who = r->state->assignee != NULL ? r->state->assignee : "-";
-    size_t width = utf8_chars(who, 10);
-
     printf("%5lld  %s  %-10s ", (long long)r->id, day, r->state->status);
-    print_cut(who, 10);
-    printf("%*s %3zu ", (int)(width < 10 ? 10 - width : 0), "", r->meta.nfiles);
+    mlv_cli_print_cut(stdout, who, 10);
+    printf("%*s %3zu ", (int)(width < 10 ? 10 - width : 0), "", r->nfiles);
     print_size(r->size);
     printf("  %-16s ", r->sealed_to);
     if (!r->readable) {
@@ -366,59 +205,11 @@ static void print_row(const row *r)
     }
     if (place != NULL) {
         putchar('[');
-        print_cut(place, 20);
+        mlv_cli_print_cut(stdout, place, 20);
         fputs("] ", stdout);
     }
-    print_cut(r->meta.message != NULL ? r->meta.message : "", SUMMARY_BYTES);
+    mlv_cli_print_cut(stdout, r->message != NULL ? r->message : "", SUMMARY_BYTES);
     putchar('\n');
-}
-
-typedef enum sort_key { SORT_ID, SORT_RECEIVED, SORT_STATUS, SORT_PLACE, SORT_SIZE } sort_key;
-static sort_key sort_by;
-static int sort_reverse;
-
-static int status_rank(const char *s)
-{
-    for (size_t i = 0; i < mlv_triage_nstatuses; i++) {
-        if (strcmp(s, mlv_triage_statuses[i]) == 0)
-            return (int)i;
-    }
-    return (int)mlv_triage_nstatuses;
-}
-
-static int cmp_rows(const void *pa, const void *pb)
-{
-    const row *a = pa, *b = pb;
-    int c = 0;
-
-    switch (sort_by) {
-    case SORT_RECEIVED: c = (a->received_day > b->received_day) - (a->received_day < b->received_day); break;
-    case SORT_STATUS: c = status_rank(a->state->status) - status_rank(b->state->status); break;
-    case SORT_SIZE: c = (a->size > b->size) - (a->size < b->size); break;
-    case SORT_PLACE: {
-        const char *pa_ = field_value(&a->meta, "place"), *pb_ = field_value(&b->meta, "place");
-        c = strcmp(pa_ != NULL ? pa_ : "\x7f", pb_ != NULL ? pb_ : "\x7f");
-        break;
-    }
-    case SORT_ID: break;
-    }
-    if (c == 0)
-        c = (a->id > b->id) - (a->id < b->id);
-    return sort_reverse ? -c : c;
-}
-
-static int parse_sort(const char *s)
-{
-    static const char *const names[] = { "id", "received", "status", "place", "size" };
-
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(s, names[i]) == 0) {
-            sort_by = (sort_key)i;
-            return 0;
-        }
-    }
-    mlv_cli_error("--sort takes id, received, status, place or size");
-    return -1;
 }
 
 /* ---- list and search -------------------------------------------------------- */
@@ -459,15 +250,16 @@ static int list_or_search(int argc, char **argv, int search)
         { NULL, 0, NULL, 0 },
     };
     mlv_vault_args a = { 0 };
-    filters f = { .since = -1, .until = -1 };
-    char *needle = NULL;
+    mlv_inbox_filter f;
+    mlv_inbox_sort sort_by = MLV_INBOX_SORT_ID;
+    const mlv_inbox_item **items = NULL;
     unsigned long limit = 0;
+    mlv_field field;
     mlv_vault v;
     gather g;
-    int c, rc = 1;
+    int c, rc = 2, sort_reverse = 0;
 
-    sort_by = SORT_ID;
-    sort_reverse = 0;
+    mlv_inbox_filter_init(&f);
     optind = 1;
     while ((c = getopt_long(argc, argv, "V:K:P:h", options, NULL)) != -1) {
         if (mlv_vault_arg(c, optarg, &a))
@@ -476,26 +268,32 @@ static int list_or_search(int argc, char **argv, int search)
         case 's':
             if ((f.status = mlv_triage_status_name(optarg)) == NULL) {
                 mlv_cli_error("--status takes new, in-review, verified, rejected, published or follow-up");
-                return 2;
+                goto done;
             }
             break;
         case 't': f.tag = optarg; break;
         case 'a': f.assignee = optarg; break;
         case 'k': f.sealed_to = optarg; break;
-        case 'S': if (parse_day(optarg, &f.since, "--since") != 0) return 2; break;
-        case 'U': if (parse_day(optarg, &f.until, "--until") != 0) return 2; break;
+        case 'S': if (parse_day(optarg, &f.since, "--since") != 0) goto done; break;
+        case 'U': if (parse_day(optarg, &f.until, "--until") != 0) goto done; break;
         case 'f':
-            if (f.nfields == MAX_FIELD_FILTERS) {
-                mlv_cli_error("at most %u --field filters", MAX_FIELD_FILTERS);
-                return 2;
+            if (f.nfields == MLV_INBOX_MAX_FIELD_FILTERS) {
+                mlv_cli_error("at most %u --field filters", MLV_INBOX_MAX_FIELD_FILTERS);
+                goto done;
             }
-            if (mlv_cli_parse_field(optarg, &f.fields[f.nfields]) != 0)
-                return 2;
-            if ((f.fields[f.nfields].value = folded(f.fields[f.nfields].value)) == NULL)
-                return 1;
-            f.nfields++;
+            if (mlv_cli_parse_field(optarg, &field) != 0)
+                goto done;
+            if (mlv_inbox_filter_field(&f, field.name, field.value) != 0) {
+                rc = 1;
+                goto done;
+            }
             break;
-        case 'o': if (parse_sort(optarg) != 0) return 2; break;
+        case 'o':
+            if (mlv_inbox_sort_parse(optarg, &sort_by) != 0) {
+                mlv_cli_error("--sort takes id, received, status, place or size");
+                goto done;
+            }
+            break;
         case 'r': sort_reverse = 1; break;
         case 'l': {
             char *end = NULL;
@@ -503,38 +301,37 @@ static int list_or_search(int argc, char **argv, int search)
             limit = strtoul(optarg, &end, 10);
             if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-') {
                 mlv_cli_error("--limit takes a number of lines, e.g. --limit 50");
-                return 2;
+                goto done;
             }
             break;
         }
-        case 'h': list_usage(stdout, argv[0]); return 0;
-        default: list_usage(stderr, argv[0]); return 2;
+        case 'h': list_usage(stdout, argv[0]); rc = 0; goto done;
+        default: list_usage(stderr, argv[0]); goto done;
         }
     }
     if (optind != argc - (search ? 1 : 0) || (search && argv[optind][0] == '\0')) {
         list_usage(stderr, argv[0]);
-        return 2;
+        goto done;
     }
-    if (search && (f.text = needle = folded(argv[optind])) == NULL)
-        return 1;
+    rc = 1;
+    if (search && mlv_inbox_filter_text(&f, argv[optind]) != 0)
+        goto done;
     if (mlv_vault_start(&a, &v, 1) != 0)
         goto done;
-    if (gather_rows(&v, &f, &g) == 0) {
-        qsort(g.rows, g.nrows, sizeof *g.rows, cmp_rows);
+    if (gather_rows(&v, &f, &g) == 0 && (items = sorted_items(&g, sort_by, sort_reverse)) != NULL) {
         printf("%5s  %-10s  %-10s %-10s %3s %9s  %-16s %s\n", "ID", "RECEIVED", "STATUS", "ASSIGNEE", "FILES",
                "SIZE", "SEALED TO", "SUMMARY");
         for (size_t i = 0; i < g.nrows && (limit == 0 || i < limit); i++)
-            print_row(&g.rows[i]);
+            print_row(items[i]);
         printf("%zu of %zu testimon%s%s\n", g.nrows, g.total, g.total == 1 ? "y" : "ies",
                search ? " match" : "");
         rc = 0;
     }
+    free(items);
     gather_free(&g);
     mlv_vault_close(&v);
 done:
-    for (size_t i = 0; i < f.nfields; i++)
-        free(f.fields[i].value);
-    free(needle);
+    mlv_inbox_filter_clear(&f);
     return rc;
 }
 
@@ -604,7 +401,7 @@ int mlv_cmd_show(int argc, char **argv)
     mlv_vdb_env e;
     mlv_metadata m;
     mlv_triage_state *states = NULL;
-    char day[11], sealed[KEYS_COLUMN_BYTES * 4];
+    char day[11], sealed[MLV_INBOX_SEALED_TO_BYTES * 4];
     mlv_env_status st;
     int rc = parse_one_id("show", argc, argv, &a, &id);
 
@@ -619,7 +416,7 @@ int mlv_cmd_show(int argc, char **argv)
         goto out;
     st = mlv_vault_record(&v, &e, &m);
     mlv_day_format(day, e.received_day);
-    sealed_to(&v, &e, sealed, sizeof sealed);
+    mlv_inbox_sealed_to(&v, &e, sealed, sizeof sealed);
     printf("testimony %lld\nreceived:  %s\nreceipt:   %s\nsize:      %llu bytes\nsealed to: %s\n", (long long)e.id,
            day, e.receipt, (unsigned long long)e.size, sealed);
     if (e.server_sealed)
@@ -703,119 +500,10 @@ int mlv_cmd_history(int argc, char **argv)
 
 /* ---- report --------------------------------------------------------------- */
 
-typedef struct tally {
-    char *name;
-    size_t count;
-} tally;
-
-typedef struct tallies {
-    tally *items;
-    size_t n;
-} tallies;
-
-static int tally_add(tallies *t, const char *name)
+static int write_svg(const char *path, const mlv_report *r)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        if (strcmp(t->items[i].name, name) == 0) {
-            t->items[i].count++;
-            return 0;
-        }
-    }
-    tally *grown = realloc(t->items, (t->n + 1) * sizeof *grown);
-    if (grown == NULL)
-        return -1;
-    t->items = grown;
-    if ((t->items[t->n].name = strdup(name)) == NULL)
-        return -1;
-    t->items[t->n++].count = 1;
-    return 0;
-}
-
-static int cmp_tally_name(const void *a, const void *b)
-{
-    return strcmp(((const tally *)a)->name, ((const tally *)b)->name);
-}
-
-static int cmp_tally_count(const void *a, const void *b)
-{
-    const tally *x = a, *y = b;
-
-    return x->count != y->count ? (x->count < y->count) - (x->count > y->count) : strcmp(x->name, y->name);
-}
-
-static void tallies_free(tallies *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->items[i].name);
-    free(t->items);
-}
-
-static void print_tallies(const char *title, const tallies *t, size_t total)
-{
-    size_t max = 1;
-
-    for (size_t i = 0; i < t->n; i++)
-        max = t->items[i].count > max ? t->items[i].count : max;
-    printf("\n%s\n", title);
-    for (size_t i = 0; i < t->n; i++) {
-        size_t bar = (t->items[i].count * 40u + max - 1u) / max, width = utf8_chars(t->items[i].name, 24);
-
-        printf("  ");
-        print_cut(t->items[i].name, 24);
-        printf("%*s %6zu %5.1f%%  ", (int)(width < 27 ? 27 - width : 0), "", t->items[i].count,
-               total > 0 ? 100.0 * (double)t->items[i].count / (double)total : 0.0);
-        for (size_t b = 0; b < bar; b++)
-            putchar('#');
-        putchar('\n');
-    }
-}
-
-/* Text for SVG: the five XML specials escaped, control characters dropped. */
-static void svg_text(FILE *f, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default:
-            if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-                fputc(*s, f);
-        }
-    }
-}
-
-static double svg_group(FILE *f, const char *title, const tallies *t, double y)
-{
-    size_t max = 1;
-
-    for (size_t i = 0; i < t->n; i++)
-        max = t->items[i].count > max ? t->items[i].count : max;
-    fprintf(f, "<text x=\"10\" y=\"%.0f\" font-weight=\"bold\">", y + 16);
-    svg_text(f, title);
-    fprintf(f, "</text>\n");
-    y += 26;
-    for (size_t i = 0; i < t->n; i++, y += 22) {
-        double w = 400.0 * (double)t->items[i].count / (double)max;
-        fprintf(f, "<text x=\"10\" y=\"%.0f\">", y + 15);
-        svg_text(f, t->items[i].name);
-        fprintf(f, "</text><rect x=\"200\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"#2a6f97\"/>"
-                   "<text x=\"%.1f\" y=\"%.0f\">%zu</text>\n",
-                y + 2, w, 206 + w, y + 15, t->items[i].count);
-    }
-    return y + 14;
-}
-
-static int write_svg(const char *path, const tallies *by_status, const tallies *by_place, const tallies *by_month,
-                     size_t total)
-{
-    size_t rows = by_status->n + by_place->n + by_month->n;
-    double height = 60.0 + 40.0 * 3 + 22.0 * (double)rows;
     int fd = mlv_file_create(path);
     FILE *f;
-    double y;
 
     if (fd < 0) {
         mlv_cli_error("cannot create '%s': %s", path, errno == EEXIST ? "it exists; choose a new name" : strerror(errno));
@@ -826,16 +514,7 @@ static int write_svg(const char *path, const tallies *by_status, const tallies *
         close(fd);
         return -1;
     }
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"%.0f\" "
-               "font-family=\"sans-serif\" font-size=\"13\">\n<title>Malyava report</title>\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
-               "<text x=\"10\" y=\"24\" font-size=\"16\" font-weight=\"bold\">%zu testimonies</text>\n",
-            height, total);
-    y = svg_group(f, "By status", by_status, 36);
-    y = svg_group(f, "By place", by_place, y);
-    svg_group(f, "By month received", by_month, y);
-    fprintf(f, "</svg>\n");
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (mlv_report_svg(f, r) != 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
         fclose(f);
         mlv_cli_error("cannot write '%s': %s", path, strerror(errno));
         return -1;
@@ -849,8 +528,9 @@ int mlv_cmd_report(int argc, char **argv)
         MLV_VAULT_LONG_OPTIONS, { "svg", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
     };
     mlv_vault_args a = { 0 };
-    filters f = { .since = -1, .until = -1 };
-    tallies by_status = { 0 }, by_place = { 0 }, by_month = { 0 };
+    mlv_inbox_filter f;
+    mlv_report report;
+    const mlv_inbox_item **items = NULL;
     const char *svg = NULL;
     mlv_vault v;
     gather g;
@@ -872,42 +552,26 @@ int mlv_cmd_report(int argc, char **argv)
         mlv_cli_error("report takes no arguments besides its options");
         return 2;
     }
+    mlv_inbox_filter_init(&f);
+    memset(&report, 0, sizeof report);
     if (mlv_vault_start(&a, &v, 1) != 0)
         return 1;
-    if (gather_rows(&v, &f, &g) != 0)
+    if (gather_rows(&v, &f, &g) != 0 || (items = sorted_items(&g, MLV_INBOX_SORT_ID, 0)) == NULL)
         goto out;
-    for (size_t i = 0; i < mlv_triage_nstatuses; i++) {
-        if (tally_add(&by_status, mlv_triage_statuses[i]) != 0)
-            goto out;
-        by_status.items[i].count = 0;
+    if (mlv_report_build(items, g.nrows, &report) != 0) {
+        mlv_cli_error("out of memory");
+        goto out;
     }
-    for (size_t i = 0; i < g.nrows; i++) {
-        const char *place = g.rows[i].readable ? field_value(&g.rows[i].meta, "place") : NULL;
-        char day[11];
-
-        mlv_day_format(day, g.rows[i].received_day);
-        day[7] = '\0';
-        if (tally_add(&by_status, g.rows[i].state->status) != 0 ||
-            tally_add(&by_place, place != NULL && place[0] != '\0' ? place : "(no place given)") != 0 ||
-            tally_add(&by_month, day) != 0)
-            goto out;
-    }
-    qsort(by_place.items, by_place.n, sizeof *by_place.items, cmp_tally_count);
-    qsort(by_month.items, by_month.n, sizeof *by_month.items, cmp_tally_name);
-    printf("%zu testimonies\n", g.nrows);
-    print_tallies("by status", &by_status, g.nrows);
-    print_tallies("by place", &by_place, g.nrows);
-    print_tallies("by month received", &by_month, g.nrows);
+    mlv_report_print(stdout, &report);
     if (svg != NULL) {
-        if (write_svg(svg, &by_status, &by_place, &by_month, g.nrows) != 0)
+        if (write_svg(svg, &report) != 0)
             goto out;
         printf("\nchart: %s\n", svg);
     }
     rc = 0;
 out:
-    tallies_free(&by_status);
-    tallies_free(&by_place);
-    tallies_free(&by_month);
+    mlv_report_clear(&report);
+    free(items);
     gather_free(&g);
     mlv_vault_close(&v);
     return rc;

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "inbox.h"
 #include "vault.h"
 
 int mlv_cmd_init(int argc, char **argv)
@@ -53,35 +54,15 @@ static void name_from_path(const char *path, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)len, base);
 }
 
-typedef struct sealed_counts {
-    const mlv_vault *v;
-    size_t *counts;
-} sealed_counts;
-
-static int count_sealed(void *ctx, const mlv_vdb_env *e)
-{
-    sealed_counts *c = ctx;
-    mlv_env_header h;
-
-    if (mlv_env_header_parse(e->header, e->header_len, &h) != MLV_ENV_OK)
-        return 0;
-    for (size_t k = 0; k < c->v->nrows; k++) {
-        for (uint32_t i = 0; i < h.nrecipients; i++)
-            c->counts[k] += memcmp(h.key_ids[i], c->v->rows[k].id, MLV_KEY_ID_BYTES) == 0;
-    }
-    return 0;
-}
-
 static int key_list(mlv_vault *v)
 {
     size_t *counts = calloc(v->nrows > 0 ? v->nrows : 1u, sizeof *counts);
-    sealed_counts c = { v, counts };
 
     if (counts == NULL) {
         mlv_cli_error("out of memory");
         return 1;
     }
-    if (mlv_vdb_env_each(v->db, count_sealed, &c) != MLV_VDB_OK) {
+    if (mlv_inbox_sealed_counts(v, counts) != 0) {
         mlv_cli_error("cannot read the vault: %s", mlv_vdb_reason(v->db));
         free(counts);
         return 1;

@@ -6,11 +6,26 @@
 #ifndef MALYAVA_CLIENT_COMMANDS_H
 #define MALYAVA_CLIENT_COMMANDS_H
 
+#include <stddef.h>
+
+typedef struct mlv_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} mlv_command;
+
+/* Every subcommand, in the order `malyava --help` lists them. */
+extern const mlv_command mlv_commands[];
+extern const size_t mlv_commands_count;
+/* The subcommand called `name`, or NULL. */
+const mlv_command *mlv_command_find(const char *name);
+
 int mlv_cmd_seal(int argc, char **argv);
 int mlv_cmd_open(int argc, char **argv);
 int mlv_cmd_submit(int argc, char **argv);
 int mlv_cmd_init(int argc, char **argv);
 int mlv_cmd_key(int argc, char **argv);
+int mlv_cmd_desk(int argc, char **argv);
 int mlv_cmd_import(int argc, char **argv);
 int mlv_cmd_list(int argc, char **argv);
 int mlv_cmd_search(int argc, char **argv);

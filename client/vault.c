@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -49,14 +50,33 @@ const char *mlv_vault_path(const char *option)
     return path;
 }
 
+/* Who borrows the desk's vault now (mlv_vault_lend). */
+static struct {
+    mlv_vault *v;
+    const char *client_vault_env;
+    int refused;
+} lease;
+
+static int same_file(const char *path, const mlv_vault *v)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && (uint64_t)st.st_dev == v->file_dev && (uint64_t)st.st_ino == v->file_ino;
+}
+
 int mlv_vault_open(const char *path, mlv_vault *v)
 {
     char reason[MLV_VDB_REASON_BYTES];
+    struct stat st;
 
     memset(v, 0, sizeof *v);
     if (mlv_vdb_open(path, &v->db, reason) != MLV_VDB_OK) {
         mlv_cli_error("%s", reason);
         return -1;
+    }
+    if (stat(path, &st) == 0) {
+        v->file_dev = (uint64_t)st.st_dev;
+        v->file_ino = (uint64_t)st.st_ino;
     }
     if ((v->cache = calloc(1, sizeof *v->cache)) == NULL) {
         mlv_cli_error("out of memory");
@@ -71,17 +91,31 @@ int mlv_vault_open(const char *path, mlv_vault *v)
     return 0;
 }
 
-void mlv_vault_close(mlv_vault *v)
+void mlv_vault_lock(mlv_vault *v)
 {
     if (v->keys != NULL) {
         for (size_t i = 0; i < v->nrows; i++)
             mlv_key_box_free(v->keys[i]);
         free(v->keys);
+        v->keys = NULL;
     }
     if (v->vault_key != NULL)
         sodium_free(v->vault_key);
-    if (v->cache != NULL)
+    v->vault_key = NULL;
+    if (v->cache != NULL) {
         mlv_pay_open_free(v->cache->opener);
+        v->cache->opener = NULL;
+    }
+    v->editor = NULL;
+}
+
+void mlv_vault_close(mlv_vault *v)
+{
+    if (v->lent) {
+        memset(v, 0, sizeof *v);
+        return;
+    }
+    mlv_vault_lock(v);
     free(v->cache);
     free(v->rows);
     mlv_vdb_close(v->db);
@@ -161,24 +195,14 @@ static const mlv_vdb_key *find_row(const mlv_vault *v, const char *name)
     return name == NULL && v->nrows > 0 ? &v->rows[0] : NULL;
 }
 
-/* A registered secret key, read from its own passphrase-protected copy. */
-static int decode_row(const mlv_vdb_key *row, const char *pass_file, mlv_box_keypair *kp)
+/* A registered secret key, opened from its own passphrase-protected copy. */
+static int decode_row_with(const mlv_vdb_key *row, const char *pass, size_t pass_len, mlv_box_keypair *kp)
 {
-    char prompt[128], *pass = NULL;
-    size_t pass_len = 0;
     mlv_key_info info;
-    mlv_pass_status ps;
     mlv_key_status ks;
 
-    snprintf(prompt, sizeof prompt, "Passphrase of editor key '%s': ", row->name);
-    ps = mlv_pass_read(pass_file, prompt, 0, &pass, &pass_len);
-    if (ps != MLV_PASS_OK) {
-        mlv_cli_error("cannot read the passphrase: %s", mlv_pass_strerror(ps));
-        return -1;
-    }
     ks = mlv_key_secret_decode(row->secret_file, sizeof row->secret_file, MLV_KEY_KIND_EDITOR, pass, pass_len,
                                kp->sk, &info);
-    mlv_pass_free(pass);
     if (ks != MLV_KEY_OK) {
         mlv_cli_error("cannot use editor key '%s': %s", row->name, mlv_key_strerror(ks));
         return -1;
@@ -188,15 +212,64 @@ static int decode_row(const mlv_vdb_key *row, const char *pass_file, mlv_box_key
     return 0;
 }
 
-int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file)
+/* The same, asking the passphrase on the terminal or reading its file. */
+static int decode_row(const mlv_vdb_key *row, const char *pass_file, mlv_box_keypair *kp)
+{
+    char prompt[128], *pass = NULL;
+    size_t pass_len = 0;
+    mlv_pass_status ps;
+    int rc;
+
+    snprintf(prompt, sizeof prompt, "Passphrase of editor key '%s': ", row->name);
+    ps = mlv_pass_read(pass_file, prompt, 0, &pass, &pass_len);
+    if (ps != MLV_PASS_OK) {
+        mlv_cli_error("cannot read the passphrase: %s", mlv_pass_strerror(ps));
+        return -1;
+    }
+    rc = decode_row_with(row, pass, pass_len, kp);
+    mlv_pass_free(pass);
+    return rc;
+}
+
+/* Every registered key's secret, opened with the vault key. */
+static int open_secrets(mlv_vault *v)
+{
+    size_t len;
+
+    if ((v->keys = calloc(v->nrows > 0 ? v->nrows : 1u, sizeof *v->keys)) == NULL) {
+        mlv_cli_error("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < v->nrows; i++) {
+        uint8_t pk[MLV_BOX_PUBLIC_BYTES];
+
+        if ((v->keys[i] = mlv_key_box_new()) == NULL) {
+            mlv_cli_error("out of memory");
+            return -1;
+        }
+        if (mlv_vault_unseal(v, MLV_VAULT_EDITOR_SECRETS, v->rows[i].secret_box, sizeof v->rows[i].secret_box,
+                             v->keys[i]->sk, &len) != 0 ||
+            len != MLV_BOX_SECRET_BYTES || crypto_scalarmult_base(pk, v->keys[i]->sk) != 0 ||
+            sodium_memcmp(pk, v->rows[i].pk, sizeof pk) != 0) {
+            mlv_cli_error("editor key '%s' in the vault is damaged", v->rows[i].name);
+            return -1;
+        }
+        memcpy(v->keys[i]->pk, v->rows[i].pk, sizeof pk);
+        memcpy(v->keys[i]->id, v->rows[i].id, sizeof v->keys[i]->id);
+    }
+    return 0;
+}
+
+/* With `pass` NULL the passphrase is asked (or read from pass_file). */
+static int unlock(mlv_vault *v, const char *name, const char *pass_file, const char *pass, size_t pass_len)
 {
     const mlv_vdb_key *row = find_row(v, name);
     mlv_box_keypair *kp = mlv_key_box_new();
-    size_t len;
     int ret = -1;
 
-    if (kp == NULL || (v->vault_key = sodium_malloc(VAULT_KEYS_BYTES)) == NULL ||
-        (v->keys = calloc(v->nrows > 0 ? v->nrows : 1u, sizeof *v->keys)) == NULL) {
+    if (v->vault_key != NULL)
+        mlv_vault_lock(v);
+    if (kp == NULL || (v->vault_key = sodium_malloc(VAULT_KEYS_BYTES)) == NULL) {
         mlv_cli_error("out of memory");
         goto out;
     }
@@ -207,42 +280,71 @@ int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file)
             mlv_cli_error("the vault has no editor key yet; add one with `malyava key add EDITOR.key`");
         goto out;
     }
-    if (decode_row(row, pass_file, kp) != 0)
+    if ((pass != NULL ? decode_row_with(row, pass, pass_len, kp) : decode_row(row, pass_file, kp)) != 0)
         goto out;
     if (crypto_box_seal_open(v->vault_key, row->vault_key, sizeof row->vault_key, kp->pk, kp->sk) != 0 ||
         derive_subkeys(v) != 0) {
         mlv_cli_error("the vault key sealed to '%s' does not open: the vault is damaged", row->name);
         goto out;
     }
-    for (size_t i = 0; i < v->nrows; i++) {
-        uint8_t pk[MLV_BOX_PUBLIC_BYTES];
-
-        if ((v->keys[i] = mlv_key_box_new()) == NULL) {
-            mlv_cli_error("out of memory");
-            goto out;
-        }
-        if (mlv_vault_unseal(v, MLV_VAULT_EDITOR_SECRETS, v->rows[i].secret_box, sizeof v->rows[i].secret_box,
-                             v->keys[i]->sk, &len) != 0 ||
-            len != MLV_BOX_SECRET_BYTES || crypto_scalarmult_base(pk, v->keys[i]->sk) != 0 ||
-            sodium_memcmp(pk, v->rows[i].pk, sizeof pk) != 0) {
-            mlv_cli_error("editor key '%s' in the vault is damaged", v->rows[i].name);
-            goto out;
-        }
-        memcpy(v->keys[i]->pk, v->rows[i].pk, sizeof pk);
-        memcpy(v->keys[i]->id, v->rows[i].id, sizeof v->keys[i]->id);
-    }
+    if (open_secrets(v) != 0)
+        goto out;
     v->editor = row->name;
     ret = 0;
 out:
     mlv_key_box_free(kp);
-    if (ret != 0 && v->vault_key != NULL) {
-        sodium_free(v->vault_key);
-        v->vault_key = NULL;
-    }
+    if (ret != 0)
+        mlv_vault_lock(v);
     return ret;
 }
 
-int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file)
+int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file)
+{
+    return unlock(v, name, pass_file, NULL, 0);
+}
+
+int mlv_vault_unlock_with(mlv_vault *v, const char *name, const char *pass, size_t pass_len)
+{
+    return unlock(v, name, NULL, pass != NULL ? pass : "", pass_len);
+}
+
+int mlv_vault_reload_keys(mlv_vault *v)
+{
+    char editor[sizeof v->rows[0].name] = "";
+    int unlocked = v->vault_key != NULL;
+
+    if (v->editor != NULL)
+        snprintf(editor, sizeof editor, "%s", v->editor);
+    if (v->keys != NULL) {
+        for (size_t i = 0; i < v->nrows; i++)
+            mlv_key_box_free(v->keys[i]);
+        free(v->keys);
+        v->keys = NULL;
+    }
+    v->editor = NULL;
+    free(v->rows);
+    v->rows = NULL;
+    v->nrows = 0;
+    if (mlv_vdb_keys(v->db, &v->rows, &v->nrows) != MLV_VDB_OK) {
+        mlv_cli_error("cannot read the vault's keys: %s", mlv_vdb_reason(v->db));
+        mlv_vault_lock(v);
+        return -1;
+    }
+    if (!unlocked)
+        return 0;
+    if (open_secrets(v) != 0) {
+        mlv_vault_lock(v);
+        return -1;
+    }
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (strcmp(v->rows[i].name, editor) == 0)
+            v->editor = v->rows[i].name;
+    }
+    return 0;
+}
+
+static int add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file, const char *pass,
+                   size_t pass_len)
 {
     mlv_vdb_key row;
     mlv_box_keypair *kp = mlv_key_box_new();
@@ -273,7 +375,7 @@ int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, cons
     }
     memcpy(row.secret_file, file, file_len);
     snprintf(row.name, sizeof row.name, "%s", name);
-    if (decode_row(&row, pass_file, kp) != 0)
+    if ((pass != NULL ? decode_row_with(&row, pass, pass_len, kp) : decode_row(&row, pass_file, kp)) != 0)
         goto out;
     for (size_t i = 0; i < v->nrows; i++) {
         if (memcmp(v->rows[i].id, kp->id, sizeof kp->id) == 0) {
@@ -310,6 +412,16 @@ out:
     free(file);
     free(box);
     return ret;
+}
+
+int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file)
+{
+    return add_key(v, key_path, name, pass_file, NULL, 0);
+}
+
+int mlv_vault_add_key_with(mlv_vault *v, const char *key_path, const char *name, const char *pass, size_t pass_len)
+{
+    return add_key(v, key_path, name, NULL, pass != NULL ? pass : "", pass_len);
 }
 
 mlv_env_status mlv_vault_file_key(const mlv_vault *v, const mlv_vdb_env *e, uint8_t key[MLV_ENV_FILE_KEY_BYTES])
@@ -436,11 +548,45 @@ int mlv_vault_arg(int c, const char *arg, mlv_vault_args *a)
     }
 }
 
+void mlv_vault_lend(mlv_vault *v, const char *client_vault_env)
+{
+    lease.v = v;
+    lease.client_vault_env = client_vault_env;
+    lease.refused = 0;
+}
+
+int mlv_vault_lend_refused(void)
+{
+    return lease.refused;
+}
+
+/* The desk's vault, if the verb asks for it: see mlv_vault_lend. */
+static int borrow(const mlv_vault_args *a, mlv_vault *v, int unlock)
+{
+    const char *path = a->vault != NULL ? a->vault : lease.client_vault_env;
+
+    if (path == NULL || path[0] == '\0') {
+        mlv_cli_error("which vault? give --vault PATH or set MALYAVA_VAULT");
+        return -1;
+    }
+    if (!same_file(path, lease.v) || (unlock && lease.v->vault_key == NULL) ||
+        (a->key != NULL && (lease.v->editor == NULL || strcmp(a->key, lease.v->editor) != 0))) {
+        lease.refused = 1;
+        return -1;
+    }
+    *v = *lease.v;
+    v->lent = 1;
+    return 0;
+}
+
 int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock)
 {
-    const char *path = mlv_vault_path(a->vault);
+    const char *path;
 
     memset(v, 0, sizeof *v);
+    if (lease.v != NULL)
+        return borrow(a, v, unlock);
+    path = mlv_vault_path(a->vault);
     if (path == NULL || mlv_vault_open(path, v) != 0)
         return -1;
     if (unlock && mlv_vault_unlock(v, a->key, a->pass_file) != 0) {

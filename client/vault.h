@@ -30,6 +30,8 @@ typedef struct mlv_vault {
     mlv_box_keypair **keys;  /* their secrets after unlocking, same order */
     const char *editor;      /* name of the key that unlocked: signs triage events */
     struct mlv_vault_cache *cache; /* a reusable opener (vault.c) */
+    uint64_t file_dev, file_ino;   /* which file it is, to tell vaults apart */
+    int lent;                /* a copy of the desk's: closing it closes nothing */
 } mlv_vault;
 
 /* Where the vault is: --vault, else $MALYAVA_VAULT; NULL (and a message) if neither. */
@@ -45,10 +47,21 @@ void mlv_vault_close(mlv_vault *v);
  * returns -1: wrong passphrase, no such key, damaged vault.
  */
 int mlv_vault_unlock(mlv_vault *v, const char *name, const char *pass_file);
+/* The same with the passphrase given (the desk's unlock form), which the
+ * caller keeps in guarded memory and wipes. */
+int mlv_vault_unlock_with(mlv_vault *v, const char *name, const char *pass, size_t pass_len);
+/* Wipes and frees what unlocking gave (vault key, sub-keys, editor
+ * secrets, the opener's buffers); the vault stays open, locked. */
+void mlv_vault_lock(mlv_vault *v);
+/* Reads the key rows again and, when unlocked, opens the secret of every
+ * key: after this process added or retired one. -1 after a message. */
+int mlv_vault_reload_keys(mlv_vault *v);
 
 /* Registers an editor key file under `name`. The first key creates the
  * vault key; later ones need the vault unlocked. */
 int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file);
+/* The same with the key file's passphrase given. */
+int mlv_vault_add_key_with(mlv_vault *v, const char *key_path, const char *name, const char *pass, size_t pass_len);
 
 /* What a sub-key of the vault key seals. */
 typedef enum mlv_vault_purpose {
@@ -106,5 +119,17 @@ int mlv_vault_arg(int c, const char *arg, mlv_vault_args *a);
 int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock);
 /* The envelope named by a command-line ID; -1 after a message. */
 int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e);
+
+/*
+ * The desk lends its unlocked vault to the verbs it runs for the command
+ * line: while lent, mlv_vault_start gives a copy of `v` (closing the copy
+ * closes nothing) instead of opening and unlocking, when the verb names
+ * this vault (--vault, else `client_vault_env`, the client's
+ * $MALYAVA_VAULT) and no other key (--key). Otherwise it prints nothing,
+ * fails, and mlv_vault_lend_refused() is 1: the client runs the verb
+ * itself. mlv_vault_lend(NULL, NULL) ends the loan.
+ */
+void mlv_vault_lend(mlv_vault *v, const char *client_vault_env);
+int mlv_vault_lend_refused(void);
 
 #endif

@@ -534,6 +534,20 @@ int64_t mlv_vdb_env_max_id(mlv_vdb *db)
     return ok ? id : -1;
 }
 
+int64_t mlv_vdb_count(mlv_vdb *db, mlv_vdb_counter what)
+{
+    static const char *const sql[] = {
+        [MLV_VDB_COUNT_CHANGES] = "PRAGMA data_version",
+        [MLV_VDB_COUNT_REPLIES_WAITING] = "SELECT COUNT(*) FROM replies WHERE exported_day IS NULL",
+    };
+    int ok;
+    int64_t n = pragma_int(db->h, sql[what], &ok);
+
+    if (!ok)
+        fail(db, "counting");
+    return ok ? n : -1;
+}
+
 mlv_vdb_status mlv_vdb_env_each(mlv_vdb *db, int (*fn)(void *ctx, const mlv_vdb_env *e), void *ctx)
 {
     sqlite3_stmt *st = prepare(db, "SELECT " ENV_COLUMNS " FROM envelopes ORDER BY id");

@@ -92,6 +92,12 @@ mlv_vdb_status mlv_vdb_env_receipt(mlv_vdb *db, const char *upload_id, char rece
 mlv_vdb_status mlv_vdb_env_get(mlv_vdb *db, int64_t id, mlv_vdb_env *out);
 /* The highest envelope id (0 when empty), or -1 on failure. */
 int64_t mlv_vdb_env_max_id(mlv_vdb *db);
+typedef enum mlv_vdb_counter {
+    MLV_VDB_COUNT_CHANGES,         /* changes by other connections: grows when another process wrote */
+    MLV_VDB_COUNT_REPLIES_WAITING  /* replies not yet exported */
+} mlv_vdb_counter;
+/* The counter's value, or -1 on failure. */
+int64_t mlv_vdb_count(mlv_vdb *db, mlv_vdb_counter what);
 /* Every envelope in id order; `fn` returns nonzero to stop (passed back). */
 mlv_vdb_status mlv_vdb_env_each(mlv_vdb *db, int (*fn)(void *ctx, const mlv_vdb_env *e), void *ctx);
 mlv_vdb_status mlv_vdb_env_update_keys(mlv_vdb *db, int64_t id, const uint8_t *header, size_t header_len,

@@ -3,7 +3,7 @@
 malyava-dropbox serves from memory (dropbox/assets.h). The server never
 maps a request path to a file: it looks names up in this table only.
 
-    embed_web.py FILES_TXT WEB_DIR OUT_C [EXTRA_FILE ...]
+    embed_web.py [--name NAME] FILES_TXT WEB_DIR OUT_C [EXTRA_FILE ...]
 
 FILES_TXT lists one path relative to WEB_DIR per line ('#' comments and
 blank lines ignored). A path `vendor/NAME` is taken from the EXTRA_FILE
@@ -12,6 +12,9 @@ source tree. Top-level *.html are templates, i18n/<code>.json language
 files; everything else is served at /static/<path>. Anything unexpected
 (a path leaving WEB_DIR, an unknown extension, a duplicate, a missing
 file) stops the build with a message naming the line.
+
+With --name NAME (the editors' desk: --name desk) the table is
+mlv_NAME_assets of mlv_NAME_asset in NAME_assets.h, for another program.
 """
 import os
 import re
@@ -42,20 +45,28 @@ def fail(msg):
     sys.exit(f"embed_web.py: {msg}")
 
 
-def kind_of(path):
+def kind_of(path, kinds):
     if "/" not in path and path.endswith(".html"):
-        return "MLV_ASSET_TEMPLATE"
+        return kinds + "TEMPLATE"
     if path.startswith("i18n/"):
         if not LANG_RE.match(path):
             fail(f"{path}: language files are i18n/<code>.json with a lowercase code like 'en' or 'pt-br'")
-        return "MLV_ASSET_LANGUAGE"
-    return "MLV_ASSET_STATIC"
+        return kinds + "LANGUAGE"
+    return kinds + "STATIC"
 
 
 def main():
-    if len(sys.argv) < 4:
-        fail("usage: embed_web.py FILES_TXT WEB_DIR OUT_C [EXTRA_FILE ...]")
-    files_txt, web_dir, out_c, extras = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    args = sys.argv[1:]
+    prefix = ""
+    if len(args) >= 2 and args[0] == "--name":
+        if not re.match(r"^[a-z]+$", args[1]):
+            fail("--name takes a lowercase word")
+        prefix = args[1] + "_"
+        args = args[2:]
+    if len(args) < 3:
+        fail("usage: embed_web.py [--name NAME] FILES_TXT WEB_DIR OUT_C [EXTRA_FILE ...]")
+    files_txt, web_dir, out_c, extras = args[0], args[1], args[2], args[3:]
+    table, kinds = f"mlv_{prefix}asset", f"MLV_{prefix.upper()}ASSET_"
     by_base = {os.path.basename(e): e for e in extras}
     entries = {}
     with open(files_txt, encoding="utf-8") as f:
@@ -81,12 +92,12 @@ def main():
                 data = g.read(MAX_FILE_BYTES + 1)
             if len(data) > MAX_FILE_BYTES:
                 fail(f"{where}: '{path}' is over {MAX_FILE_BYTES} bytes; pages must stay small")
-            entries[path] = (TYPES[ext], kind_of(path), data)
+            entries[path] = (TYPES[ext], kind_of(path, kinds), data)
     if "index.html" not in entries or "i18n/en.json" not in entries:
         fail(f"{files_txt} must list at least index.html and i18n/en.json")
 
-    out = ["/* Made by dropbox/embed_web.py from dropbox/web/files.txt; do not edit. */",
-           '#include "assets.h"', ""]
+    out = [f"/* Made by dropbox/embed_web.py from {os.path.basename(os.path.dirname(os.path.abspath(files_txt)))}"
+           "/files.txt; do not edit. */", f'#include "{prefix}assets.h"', ""]
     names = sorted(entries)
     for i, name in enumerate(names):
         data = entries[name][2]
@@ -95,13 +106,13 @@ def main():
             out.append(",".join(str(b) for b in data[off:off + 32]) + ",")
         out.append("};")
     out.append("")
-    out.append("/* Sorted by name, for mlv_asset_find's binary search. */")
-    out.append("const mlv_asset mlv_assets[] = {")
+    out.append(f"/* Sorted by name, for {table}_find's binary search. */")
+    out.append(f"const {table} {table}s[] = {{")
     for i, name in enumerate(names):
         mtype, kind, data = entries[name]
         out.append(f'    {{ "{name}", "{mtype}", {kind}, asset_{i}, {len(data)}u }},')
     out.append("};")
-    out.append(f"const size_t mlv_assets_count = {len(names)}u;")
+    out.append(f"const size_t {table}s_count = {len(names)}u;")
     tmp = out_c + ".tmp"
     with open(tmp, "w", encoding="ascii") as f:
         f.write("\n".join(out) + "\n")

@@ -417,4 +417,53 @@
 #define MLV_TRIAGE_MAX_VALUE_BYTES (16u * 1024u)
 #define MLV_TRIAGE_MAX_BATCH 10000u
 
+/* ---- the editors' desk (client/desk_*.c) -------------------------------- */
+/* `malyava desk`: the vault unlocked once, served to one browser tab on
+ * 127.0.0.1 and to the command line over a Unix socket. */
+
+/* Minutes without a request before the desk locks itself: long enough to
+ * read one testimony closely, short enough that a machine left alone
+ * locks within the quarter hour. --idle-minutes sets it, up to a working
+ * day (past that it is no lock) and down to 3 seconds (for tests). */
+#define MLV_DESK_DEFAULT_IDLE_MINUTES 15u
+#define MLV_DESK_MAX_IDLE_MINUTES 720u
+#define MLV_DESK_MIN_IDLE_SECONDS 3u
+
+/* Connections the loopback server takes at once: a browser opens six per
+ * host, the rest is room for a reload. */
+#define MLV_DESK_MAX_CONNECTIONS 16u
+/* Seconds a connection may stay silent: only the editor's browser talks
+ * to the desk, and it does not pause mid-request. */
+#define MLV_DESK_CONNECTION_TIMEOUT_SECONDS 60u
+/* Memory libmicrohttpd may use per connection (request line, headers,
+ * read buffer); bodies are copied out as they arrive. */
+#define MLV_DESK_CONNECTION_MEMORY_BYTES (64u * 1024u)
+/* The URL with its query: a search typed in the inbox travels there. */
+#define MLV_DESK_MAX_URL_BYTES 4096u
+/* Request headers: a browser sends about 15 in under 2 KiB. */
+#define MLV_DESK_MAX_HEADERS 48u
+/* A request body, read whole into guarded memory: a reply (64 KiB of
+ * text) escaped as JSON fits with room. */
+#define MLV_DESK_MAX_BODY_BYTES (512u * 1024u)
+/* Query arguments of one request: the inbox takes about fifteen. */
+#define MLV_DESK_MAX_ARGS 32u
+/* A search or filter value: longer is a paste by mistake. */
+#define MLV_DESK_MAX_QUERY_BYTES 1024u
+/* Rows of the inbox in one answer; the page asks for more as it scrolls. */
+#define MLV_DESK_MAX_PAGE_ROWS 500u
+/* Testimonies one request may triage: the command line's batch cap. */
+#define MLV_DESK_MAX_BATCH MLV_TRIAGE_MAX_BATCH
+/* A photo shown as a cleaned preview is decrypted and cleaned in memory;
+ * larger ones are extracted to a folder instead. */
+#define MLV_DESK_MAX_PREVIEW_BYTES (32u * 1024u * 1024u)
+/* Entries read from one folder when looking for bundles (a USB stick). */
+#define MLV_DESK_MAX_FOLDER_ENTRIES 10000u
+/* What a command run for the page printed, kept to show it. */
+#define MLV_DESK_MAX_OUTPUT_BYTES (256u * 1024u)
+/* A command line sent over the desk's socket: one datagram holding a
+ * reply's 64 KiB of text or a note with room; a longer one runs without
+ * the desk. */
+#define MLV_DESK_MAX_VERB_BYTES (160u * 1024u)
+#define MLV_DESK_MAX_VERB_ARGS 256u
+
 #endif
