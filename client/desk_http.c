@@ -295,34 +295,16 @@ static enum MHD_Result loopback_only(void *cls, const struct sockaddr *addr, soc
                : MHD_NO;
 }
 
-static int hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = (char)(ch | 0x20);
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* Percent-decoding, except that "%00" stays as it is: a NUL would cut a
- * value short ("/media/usb%00/x" must not become "/media/usb"). */
+/* Percent-decoding, except of anything holding "%00": a NUL would cut a
+ * value short ("/media/usb%00/x" must not become "/media/usb"), so such a
+ * value stays as sent and names nothing. */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
-    char *out = s;
-
     (void)cls;
     (void)c;
-    for (const char *in = s; *in != '\0'; out++) {
-        int hi = in[0] == '%' ? hex_value(in[1]) : -1, lo = hi >= 0 ? hex_value(in[2]) : -1;
-
-        if (lo >= 0 && (hi | lo) != 0) {
-            *out = (char)(hi << 4 | lo);
-            in += 3;
-        } else {
-            *out = *in++;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - s);
+    if (strstr(s, "%00") != NULL)
+        return strlen(s);
+    return MHD_http_unescape(s);
 }
 
 mlv_desk_http *mlv_desk_http_start(int listen_fd, mlv_desk_handler handler, void *ctx)

@@ -168,9 +168,9 @@ static void route_state(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
         if (d->vault.rows[i].retired_day < 0)
             json_array_append_new(keys, json_string(d->vault.rows[i].name));
     }
-    body = json_pack("{s:b, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:o, s:[]}", "locked", locked, "editor",
+    body = json_pack("{s:b, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:[]}", "locked", locked, "editor",
                      mlv_desk_text(locked ? NULL : d->vault.editor), "keys", keys, "lang", chosen_language, "vault",
-                     d->vault_path, "idle_seconds", (json_int_t)(d->idle_ms / 1000u), "count",
+                     d->vault_path, "home", mlv_desk_text(getenv("HOME")), "idle_seconds", (json_int_t)(d->idle_ms / 1000u), "count",
                      (json_int_t)(locked ? 0 : mlv_desk_index_count(d->index)), "index_bytes",
                      (json_int_t)(locked ? 0 : mlv_desk_index_bytes(d->index)), "memlock_bytes",
                      getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
@@ -276,6 +276,15 @@ static void route_page(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
     serve_asset("index.html", resp);
 }
 
+/* Browsers ask for it on their own; an answer keeps their consoles quiet. */
+static void route_icon(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
+{
+    (void)d;
+    (void)r;
+    resp->status = 204;
+    resp->csp = mlv_desk_data_csp;
+}
+
 static void route_static(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
 {
     (void)d;
@@ -296,6 +305,7 @@ typedef struct route {
 static const route routes[] = {
     { .method = "GET", .path = "/", .run = route_page },
     { .method = "GET", .path = "/static/", .prefix = 1, .passive = 1, .run = route_static },
+    { .method = "GET", .path = "/favicon.ico", .passive = 1, .run = route_icon },
     { .method = "GET", .path = "/api/state", .passive = 1, .run = route_state },
     { .method = "POST", .path = "/api/unlock", .run = route_unlock },
     { .method = "POST", .path = "/api/lock", .run = route_lock },
