@@ -128,6 +128,15 @@ int mlv_triage_each(const mlv_vault *v, int64_t envelope, int (*fn)(void *ctx, c
     return c.failed ? -1 : 0;
 }
 
+/* Notes, tags and names of editors are sealed in the vault: their
+ * plaintext copies go as they came. */
+static void wipe_free(char *s)
+{
+    if (s != NULL)
+        sodium_memzero(s, strlen(s));
+    free(s);
+}
+
 void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
 {
     size_t i;
@@ -138,7 +147,7 @@ void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
             s->status = mlv_triage_status_name(ev->value);
         break;
     case MLV_TRIAGE_ASSIGN:
-        free(s->assignee);
+        wipe_free(s->assignee);
         s->assignee = ev->value[0] != '\0' ? strdup(ev->value) : NULL;
         break;
     case MLV_TRIAGE_TAG:
@@ -150,7 +159,7 @@ void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
     case MLV_TRIAGE_UNTAG:
         for (i = 0; i < s->ntags; i++) {
             if (strcmp(s->tags[i], ev->value) == 0) {
-                free(s->tags[i]);
+                wipe_free(s->tags[i]);
                 s->tags[i] = s->tags[--s->ntags];
                 break;
             }
@@ -177,12 +186,10 @@ void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
 
 void mlv_triage_state_clear(mlv_triage_state *s)
 {
-    if (s->text != NULL)
-        sodium_memzero(s->text, strlen(s->text));
-    free(s->text);
-    free(s->assignee);
+    wipe_free(s->text);
+    wipe_free(s->assignee);
     for (size_t i = 0; i < s->ntags; i++)
-        free(s->tags[i]);
+        wipe_free(s->tags[i]);
     memset(s, 0, sizeof *s);
 }
 

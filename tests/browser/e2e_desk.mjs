@@ -53,6 +53,13 @@ async function shot(page, name) {
   console.log(`screenshot: ${join(shots, name)}`);
 }
 
+// Controls without a label (by <label for> or aria-label).
+function unlabelled(page) {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((e) => e.type !== 'hidden' && !e.getAttribute('aria-label') && !(e.id && document.querySelector(`label[for="${e.id}"]`)))
+    .map((e) => e.id || e.outerHTML.slice(0, 80)));
+}
+
 // Waits until `fn` (run in the page) is true.
 async function until(page, fn, arg) {
   await page.waitForFunction(fn, arg, { timeout: 20000 });
@@ -164,6 +171,7 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
       hostile.files.some((f) => f === 'a⟦U+200B⟧b.txt'), `file names are text, their hidden characters shown: ${hostile.files}`);
     c.check(hostile.dirs, 'hostile text is direction-isolated');
     c.check((await page.textContent('main')).includes('<b>bold</b>⟦U+202E⟧gnp.kcab'), 'field values are text too');
+    c.check((await unlabelled(page)).length === 0, `every control of a testimony has a label: ${await unlabelled(page)}`);
     await shot(page, 'desk-hostile.png');
     c.check(page.problems.length === 0, `no console error or CSP violation so far: ${page.problems}`);
 
@@ -202,6 +210,7 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     c.check(true, 'a batch gets its status, tag and assignee in one step each');
     await page.fill('#q', '');
     await until(page, () => document.querySelectorAll('table.inbox tbody tr').length === 5);
+    c.check((await unlabelled(page)).length === 0, `every control of the inbox has a label: ${await unlabelled(page)}`);
     await shot(page, 'desk-inbox.png');
 
     // -- the command line uses the desk's unlock
