@@ -39,31 +39,6 @@ _Static_assert(MLV_VDB_SEALED_KEY_BYTES == crypto_box_SEALBYTES + VAULT_KEY_BYTE
 _Static_assert(VAULT_PURPOSES == MLV_VAULT_FILE_KEYS, "one cached sub-key per purpose");
 _Static_assert(MLV_VDB_BOXED_KEY_BYTES == BOX_OVERHEAD + MLV_BOX_SECRET_BYTES, "boxed secret key size");
 
-const char *mlv_vault_path(const char *option)
-{
-    const char *path = option != NULL ? option : getenv("MALYAVA_VAULT");
-
-    if (path == NULL || path[0] == '\0') {
-        mlv_cli_error("which vault? give --vault PATH or set MALYAVA_VAULT");
-        return NULL;
-    }
-    return path;
-}
-
-/* Who borrows the desk's vault now (mlv_vault_lend). */
-static struct {
-    mlv_vault *v;
-    const char *client_vault_env;
-    int refused;
-} lease;
-
-static int same_file(const char *path, const mlv_vault *v)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && (uint64_t)st.st_dev == v->file_dev && (uint64_t)st.st_ino == v->file_ino;
-}
-
 int mlv_vault_open(const char *path, mlv_vault *v)
 {
     char reason[MLV_VDB_REASON_BYTES];
@@ -536,82 +511,4 @@ mlv_env_status mlv_vault_record(const mlv_vault *v, const mlv_vdb_env *e, mlv_me
     if (st != MLV_ENV_OK)
         mlv_meta_clear(out);
     return st;
-}
-
-int mlv_vault_arg(int c, const char *arg, mlv_vault_args *a)
-{
-    switch (c) {
-    case 'V': a->vault = arg; return 1;
-    case 'K': a->key = arg; return 1;
-    case 'P': a->pass_file = arg; return 1;
-    default: return 0;
-    }
-}
-
-void mlv_vault_lend(mlv_vault *v, const char *client_vault_env)
-{
-    lease.v = v;
-    lease.client_vault_env = client_vault_env;
-    lease.refused = 0;
-}
-
-int mlv_vault_lend_refused(void)
-{
-    return lease.refused;
-}
-
-/* The desk's vault, if the verb asks for it: see mlv_vault_lend. */
-static int borrow(const mlv_vault_args *a, mlv_vault *v, int unlock)
-{
-    const char *path = a->vault != NULL ? a->vault : lease.client_vault_env;
-
-    if (path == NULL || path[0] == '\0') {
-        mlv_cli_error("which vault? give --vault PATH or set MALYAVA_VAULT");
-        return -1;
-    }
-    if (!same_file(path, lease.v) || (unlock && lease.v->vault_key == NULL) ||
-        (a->key != NULL && (lease.v->editor == NULL || strcmp(a->key, lease.v->editor) != 0))) {
-        lease.refused = 1;
-        return -1;
-    }
-    *v = *lease.v;
-    v->lent = 1;
-    return 0;
-}
-
-int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock)
-{
-    const char *path;
-
-    memset(v, 0, sizeof *v);
-    if (lease.v != NULL)
-        return borrow(a, v, unlock);
-    path = mlv_vault_path(a->vault);
-    if (path == NULL || mlv_vault_open(path, v) != 0)
-        return -1;
-    if (unlock && mlv_vault_unlock(v, a->key, a->pass_file) != 0) {
-        mlv_vault_close(v);
-        return -1;
-    }
-    return 0;
-}
-
-int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e)
-{
-    char *end = NULL;
-    long long id;
-    mlv_vdb_status rc;
-
-    errno = 0;
-    id = strtoll(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
-        mlv_cli_error("'%s' is not a testimony number; `malyava list` shows them", arg);
-        return -1;
-    }
-    rc = mlv_vdb_env_get(v->db, id, e);
-    if (rc == MLV_VDB_NOT_FOUND)
-        mlv_cli_error("the vault has no testimony %lld; `malyava list` shows them", id);
-    else if (rc != MLV_VDB_OK)
-        mlv_cli_error("cannot read testimony %lld: %s", id, mlv_vdb_reason(v->db));
-    return rc == MLV_VDB_OK ? 0 : -1;
 }
