@@ -281,6 +281,7 @@ int mlv_cmd_desk(int argc, char **argv)
     char sock_path[MLV_DESK_SOCK_PATH_BYTES], url[MLV_DESK_ADDRESS_BYTES], launcher[LAUNCHER_PATH_BYTES] = "";
     struct sigaction sa;
     mlv_desk_http *http = NULL;
+    char *vault_path = NULL;
     mlv_desk d;
     options o;
     int rc = parse(argc, argv, &o), sock = -1, tcp;
@@ -290,17 +291,26 @@ int mlv_cmd_desk(int argc, char **argv)
     memset(&d, 0, sizeof d);
     if ((d.vault_path = mlv_vault_path(o.a.vault)) == NULL)
         return 2;
+    /* Whoever asks the desk names the vault from their own directory. */
+    if ((vault_path = realpath(d.vault_path, NULL)) == NULL) {
+        mlv_cli_error("cannot open the vault '%s': %s", d.vault_path, strerror(errno));
+        return 1;
+    }
+    d.vault_path = vault_path;
     if (mlv_desk_sock_path(sock_path, 1) != 0) {
         mlv_cli_error("cannot use the directory for the desk's socket: %s; it must be yours alone (0700)",
                       strerror(errno));
+        free(vault_path);
         return 1;
     }
     /* One desk per user: a second start only asks the first for an address. */
-    if ((rc = ask_open_desk(sock_path, d.vault_path, &o)) >= 0)
+    if ((rc = ask_open_desk(sock_path, d.vault_path, &o)) >= 0) {
+        free(vault_path);
         return rc;
-    if (mlv_vault_open(d.vault_path, &d.vault) != 0)
-        return 1;
+    }
     rc = 1;
+    if (mlv_vault_open(d.vault_path, &d.vault) != 0)
+        goto out;
     if (mlv_vault_unlock(&d.vault, o.a.key, o.a.pass_file) != 0 || mlv_desk_open_index(&d) != 0)
         goto out;
     if ((sock = mlv_desk_sock_listen(sock_path)) < 0) {
@@ -347,5 +357,6 @@ out:
     d.index = NULL;
     mlv_desk_gate_free(d.gate);
     mlv_vault_close(&d.vault);
+    free(vault_path);
     return rc;
 }

@@ -51,7 +51,7 @@ int mlv_desk_forward(int argc, char **argv, int *status)
                               &len) != 0)
         goto out;
     /* The verb works where this process works, on its streams. */
-    if ((fds[0] = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if ((fds[0] = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         goto out;
     fflush(stdout);
     if (mlv_desk_sock_send(sock, buf, len, fds, MLV_DESK_SOCK_FDS) != 0)

@@ -241,11 +241,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         return p != NULL ? MHD_YES : MHD_NO;
     }
     if (*data_size > 0) {
-        if (p->body != NULL && *data_size <= p->cap - p->len)
-            memcpy(p->body + p->len, data, *data_size);
-        else
-            p->refused = 1;
-        p->len += p->body != NULL && !p->refused ? *data_size : 0;
+        /* A body the desk did not agree to: the connection goes, rather
+         * than reading on (libmicrohttpd cannot answer mid-body). */
+        if (p->refused || p->body == NULL || *data_size > p->cap - p->len)
+            return MHD_NO;
+        memcpy(p->body + p->len, data, *data_size);
+        p->len += *data_size;
         /* The connection's buffer held it (a passphrase, a reply): wipe. */
         sodium_memzero((void *)(uintptr_t)data, *data_size);
         *data_size = 0;

@@ -39,7 +39,7 @@ void mlv_desk_reply_json(mlv_desk_resp *resp, unsigned status, json_t *body)
     if (plain != NULL && json_dumpb(body, plain, len, JSON_COMPACT) == len) {
         for (size_t i = 0; i < len; i++)
             extra += (plain[i] == '<' || plain[i] == '>' || plain[i] == '&') ? 5u : 0u;
-        if ((out = malloc(len + extra)) != NULL) {
+        if ((out = malloc(len + extra + 1u)) != NULL) { /* sprintf's NUL */
             for (size_t i = 0; i < len; i++) {
                 if (plain[i] == '<' || plain[i] == '>' || plain[i] == '&')
                     o += (size_t)sprintf((char *)out + o, "\\u%04x", (unsigned)plain[i]);

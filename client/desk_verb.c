@@ -65,7 +65,7 @@ static int swap_in(swap *s, int cwd, int in, int out, int err)
 {
     const int want[3] = { in, out, err };
 
-    s->cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    s->cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     for (int i = 0; i < 3; i++)
         s->saved[i] = -1;
     fflush(stdout);
@@ -136,7 +136,7 @@ static char *slurp(int fd)
 int mlv_desk_verb_capture(mlv_desk *d, char **argv, mlv_desk_output *o)
 {
     int out = memfd_create("malyava-desk-out", MFD_CLOEXEC), err = memfd_create("malyava-desk-err", MFD_CLOEXEC);
-    int in = open("/dev/null", O_RDONLY | O_CLOEXEC), root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC), root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     int argc = 0, refused = 0, ret = -1;
 
     memset(o, 0, sizeof *o);

@@ -56,9 +56,10 @@ class Session:
                               stdin=subprocess.DEVNULL, timeout=120, start_new_session=True)
 
     def start_desk(self, *extra, vault=None):
-        p = subprocess.Popen([MALYAVA, "desk", "--vault", vault or self.vault, "--passphrase-file", self.passfile,
-                              "--no-browser", *extra], env=self.env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, start_new_session=True)
+        # Named relative to where the desk starts; the commands name it from elsewhere.
+        p = subprocess.Popen([MALYAVA, "desk", "--vault", os.path.relpath(vault or self.vault, self.root),
+                              "--passphrase-file", self.passfile, "--no-browser", *extra], env=self.env,
+                             cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         out = ""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not re.search(r"/open\?k=[0-9a-f]{64}", out):
