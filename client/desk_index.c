@@ -1,6 +1,7 @@
 /* See desk_index.h. */
 #include "desk_index.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 typedef struct block {
     struct block *next;
     size_t used, cap;
-    char data[];
+    _Alignas(max_align_t) char data[];
 } block;
 
 struct mlv_desk_index {
@@ -29,11 +30,16 @@ struct mlv_desk_index {
     int64_t nstates;
 };
 
+/* sodium_malloc puts a block against its guard page at the end: sizes
+ * that are multiples of the strictest alignment keep every piece aligned. */
+#define ALIGN_BYTES _Alignof(max_align_t)
+
 static void *arena_alloc(mlv_desk_index *x, size_t len)
 {
     block *b = x->blocks;
     void *p;
 
+    len = (len + ALIGN_BYTES - 1u) / ALIGN_BYTES * ALIGN_BYTES;
     if (b == NULL || b->cap - b->used < len) {
         size_t cap = len > BLOCK_BYTES ? len : BLOCK_BYTES;
 
