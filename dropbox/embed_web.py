@@ -96,8 +96,9 @@ def main():
     if "index.html" not in entries or "i18n/en.json" not in entries:
         fail(f"{files_txt} must list at least index.html and i18n/en.json")
 
-    out = [f"/* Made by dropbox/embed_web.py from {os.path.basename(os.path.dirname(os.path.abspath(files_txt)))}"
-           "/files.txt; do not edit. */", f'#include "{prefix}assets.h"', ""]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    listed = os.path.relpath(os.path.abspath(files_txt), root)
+    out = [f"/* Made by dropbox/embed_web.py from {listed}; do not edit. */", f'#include "{prefix}assets.h"', ""]
     names = sorted(entries)
     for i, name in enumerate(names):
         data = entries[name][2]
