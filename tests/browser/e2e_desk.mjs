@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { DROPBOX, MALYAVA, powSettings, run, scenario, watchedPage } from './lib/harness.mjs';
+import { DROPBOX, KEYS, MALYAVA, powSettings, run, scenario, watchedPage } from './lib/harness.mjs';
 import { Desk } from './lib/desk.mjs';
 import { contains, GPS_MARK, withMetadata } from './lib/exif.mjs';
 
@@ -253,6 +253,21 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     await page.click('#nav a[href="#/keys"]');
     await page.waitForSelector('table.keys');
     c.check((await page.textContent('table.keys')).includes('5 of 5'), 'the keys page says how many testimonies each key opens');
+    // A colleague's key comes in; alice retires; her testimonies move to bob.
+    run(KEYS, '--dir', org.dir, 'editor', 'new', 'bob', '--kdf', 'interactive', '--passphrase-file', org.pass);
+    await page.fill('#k-path', join(org.dir, 'editors', 'bob.key'));
+    await page.fill('#k-pass', readFileSync(org.pass, 'utf8').trimEnd());
+    await page.getByRole('button', { name: 'Add the key', exact: true }).click();
+    await until(page, () => document.querySelector('table.keys')?.textContent.includes('bob'));
+    const keyRow = (name) => page.textContent(`table.keys tbody tr:has(td:text-is("${name}"))`).catch(() => page.textContent(`table.keys tbody tr:has-text("${name}")`));
+    c.check((await keyRow('bob')).includes('0 of 5'), `bob's key is added, sealed to nothing yet: ${await keyRow('bob')}`);
+    await page.click('table.keys tbody tr:has-text("alice") >> text=Retire');
+    await until(page, () => /Retired on/.test(document.querySelector('table.keys tbody tr')?.textContent ?? ''));
+    await page.click('table.keys tbody tr:has-text("alice") >> text=Move to keys in use');
+    await until(page, () => [...document.querySelectorAll('table.keys tbody tr')].some((r) => r.textContent.includes('bob') && r.textContent.includes('5 of 5')));
+    c.check((await keyRow('alice')).includes('0 of 5'), `rewrapping moves alice's testimonies to bob: ${await keyRow('alice')}`);
+    const sealed = desk.cli('list', '--sealed-to', 'bob');
+    c.check(sealed.status === 0 && sealed.stdout.trim().endsWith('5 of 5 testimonies'), `and the command line sees it: ${sealed.stdout}`);
 
     // -- languages
     for (const [code, word] of [['ru', 'Входящие'], ['uk', 'Вхідні']]) {
