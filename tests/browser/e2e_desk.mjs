@@ -193,6 +193,15 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     c.check(cleaned[0] === 0xff && cleaned[1] === 0xd8 && !contains(cleaned, GPS_MARK) && !contains(cleaned, 'Exif'),
       'the preview carries no Exif, GPS or comment');
 
+    // -- extract to a folder, the photo cleaned
+    const outDir = join(root, 'extracted');
+    await page.fill('#x-dir', outDir);
+    await page.getByRole('button', { name: 'Extract', exact: true }).click();
+    await page.waitForSelector('.outcome');
+    const extracted = join(outDir, 'files', 'cell.jpg');
+    c.check((await page.textContent('.outcome')).includes('Extracted') && existsSync(join(outDir, 'message.txt')) &&
+      existsSync(extracted) && !contains(readFileSync(extracted), GPS_MARK), 'extract writes the testimony, the photo without its metadata');
+
     // -- triage a batch
     await page.goto(`${desk.url}/#/inbox`);
     await page.fill('#q', 'batch');
