@@ -15,7 +15,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { DROPBOX, KEYS, MALYAVA, powSettings, run, scenario, watchedPage } from './lib/harness.mjs';
 import { Desk } from './lib/desk.mjs';
-import { contains, GPS_MARK, withMetadata } from './lib/exif.mjs';
+import { contains, GPS_MARK, makePhoto } from './lib/exif.mjs';
 
 const HOSTILE_MESSAGE = 'HOSTILE-MARKER <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">' +
   ' escape:\x1b[31mred\x1b]0;title\x07 bidi:\u202Eexe.txt\u202C zero:a\u200Bb';
@@ -33,18 +33,9 @@ function submit(srv, org, root, message, fields, files, codename) {
 
 async function photo(b) {
   const page = await b.newPage();
-  const bytes = await page.evaluate(async () => {
-    const cv = document.createElement('canvas');
-    cv.width = 64;
-    cv.height = 48;
-    const g = cv.getContext('2d');
-    g.fillStyle = '#3a6';
-    g.fillRect(0, 0, 64, 48);
-    const blob = await new Promise((r) => cv.toBlob(r, 'image/jpeg', 0.9));
-    return [...new Uint8Array(await blob.arrayBuffer())];
-  });
+  const jpeg = await makePhoto(page);
   await page.close();
-  return withMetadata(Uint8Array.from(bytes));
+  return jpeg;
 }
 
 async function shot(page, name) {

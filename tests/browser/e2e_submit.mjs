@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sodium from 'libsodium-wrappers';
 import { powSettings, readReply, scenario, watchedPage } from './lib/harness.mjs';
-import { contains, GPS_MARK, withMetadata, XMP_MARK } from './lib/exif.mjs';
+import { contains, GPS_MARK, makePhoto, XMP_MARK } from './lib/exif.mjs';
 import { stripImage } from '../../dropbox/web/js/strip.js';
 import * as codename from '../../dropbox/web/js/codename.js';
 import { toHex } from '../../dropbox/web/js/bytes.js';
@@ -27,24 +27,6 @@ function newSubmissions(srv) {
   const fresh = Object.entries(all).filter(([id]) => !seen.has(id));
   for (const [id] of fresh) seen.add(id);
   return fresh.map(([, v]) => v);
-}
-
-// A real JPEG from Chromium's encoder, then Exif with GPS, XMP, a comment
-// and a trailer put into it.
-async function makePhoto(page) {
-  const bytes = await page.evaluate(async () => {
-    const cv = document.createElement('canvas');
-    cv.width = 64;
-    cv.height = 48;
-    const g = cv.getContext('2d');
-    g.fillStyle = '#3a6';
-    g.fillRect(0, 0, 64, 48);
-    g.fillStyle = '#c33';
-    g.fillRect(10, 10, 20, 20);
-    const blob = await new Promise((r) => cv.toBlob(r, 'image/jpeg', 0.9));
-    return Array.from(new Uint8Array(await blob.arrayBuffer()));
-  });
-  return withMetadata(Uint8Array.from(bytes));
 }
 
 async function fill(page, values) {

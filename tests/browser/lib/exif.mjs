@@ -132,3 +132,22 @@ export function pngWithMetadata() {
   b.push(...ascii('TRAILER'));
   return Uint8Array.from(b);
 }
+
+// A real JPEG from Chromium's encoder, then Exif with GPS, XMP, a comment
+// and a trailer put into it.
+export async function makePhoto(page) {
+  const bytes = await page.evaluate(async () => {
+    const cv = document.createElement('canvas');
+    cv.width = 64;
+    cv.height = 48;
+    const g = cv.getContext('2d');
+    g.fillStyle = '#3a6';
+    g.fillRect(0, 0, 64, 48);
+    g.fillStyle = '#c33';
+    g.fillRect(10, 10, 20, 20);
+    const blob = await new Promise((r) => cv.toBlob(r, 'image/jpeg', 0.9));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+  return withMetadata(Uint8Array.from(bytes));
+}
+
