@@ -101,21 +101,16 @@ static void key_verb(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp, in
 {
     char key[] = "key", ret[] = "retire", rewrap[] = "rewrap", from[] = "--from";
     char *argv[4] = { retire ? key : rewrap, retire ? ret : from, NULL, NULL };
-    mlv_desk_output o;
     mlv_desk_form f;
     json_t *body;
 
     if (mlv_desk_read_form(r, resp, MLV_DESK_F_NAME, MLV_DESK_F_NAME, &f) != 0)
         return;
     argv[2] = (char *)(uintptr_t)f.name;
-    if (mlv_desk_verb_capture(d, argv, &o) != 0) {
-        mlv_desk_form_clear(&f);
-        mlv_desk_reply_error(resp, 500, "failed", "the command could not be run");
-        return;
-    }
-    body = mlv_desk_output_json(&o);
-    mlv_desk_output_clear(&o);
+    body = mlv_desk_verb_json(d, argv, resp);
     mlv_desk_form_clear(&f);
+    if (body == NULL)
+        return;
     if (keys_changed(d) != 0) {
         json_decref(body);
         mlv_desk_reply_error(resp, 500, "failed", "the desk could not read the vault again");

@@ -124,22 +124,12 @@ void mlv_desk_api_folder(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp
 
 /* ---- verbs run for the page ----------------------------------------------------- */
 
-static void run_verb(mlv_desk *d, char **argv, mlv_desk_resp *resp, json_t *extra)
+static void run_verb(mlv_desk *d, char **argv, mlv_desk_resp *resp)
 {
-    mlv_desk_output o;
-    json_t *body;
+    json_t *body = mlv_desk_verb_json(d, argv, resp);
 
-    if (mlv_desk_verb_capture(d, argv, &o) != 0) {
-        json_decref(extra);
-        mlv_desk_reply_error(resp, 500, "failed", "the command could not be run");
-        return;
-    }
-    body = mlv_desk_output_json(&o);
-    if (extra != NULL)
-        json_object_update(body, extra);
-    json_decref(extra);
-    mlv_desk_output_clear(&o);
-    mlv_desk_reply_json(resp, 200, body);
+    if (body != NULL)
+        mlv_desk_reply_json(resp, 200, body);
 }
 
 static json_t *import_counts(mlv_desk *d, char **argv)
@@ -211,7 +201,7 @@ void mlv_desk_api_extract(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *res
     argv[i++] = out_opt;
     argv[i++] = (char *)(uintptr_t)f.path;
     argv[i] = NULL;
-    run_verb(d, argv, resp, NULL);
+    run_verb(d, argv, resp);
     mlv_desk_form_clear(&f);
 }
 
@@ -225,7 +215,7 @@ void mlv_desk_api_reply(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
         return;
     snprintf(id, sizeof id, "%lld", (long long)f.id);
     argv[3] = (char *)(uintptr_t)f.text;
-    run_verb(d, argv, resp, NULL);
+    run_verb(d, argv, resp);
     mlv_desk_form_clear(&f);
 }
 
@@ -245,21 +235,16 @@ void mlv_desk_api_export_replies(mlv_desk *d, const mlv_desk_req *r, mlv_desk_re
     char verb[] = "export-replies", out_opt[] = "-o";
     char *argv[4] = { verb, out_opt, NULL, NULL };
     mlv_desk_form f;
-    mlv_desk_output o;
     json_t *body;
 
     if (mlv_desk_read_form(r, resp, MLV_DESK_F_PATH, MLV_DESK_F_PATH, &f) != 0)
         return;
     argv[2] = (char *)(uintptr_t)f.path;
-    if (mlv_desk_verb_capture(d, argv, &o) != 0) {
-        mlv_desk_form_clear(&f);
-        mlv_desk_reply_error(resp, 500, "failed", "the command could not be run");
-        return;
-    }
-    body = mlv_desk_output_json(&o);
-    json_object_update_new(body, waiting(d));
-    mlv_desk_output_clear(&o);
+    body = mlv_desk_verb_json(d, argv, resp);
     mlv_desk_form_clear(&f);
+    if (body == NULL)
+        return;
+    json_object_update_new(body, waiting(d));
     mlv_desk_reply_json(resp, 200, body);
 }
 

@@ -93,6 +93,20 @@ json_t *mlv_desk_output_json(const mlv_desk_output *o)
                      mlv_desk_text(o->err));
 }
 
+json_t *mlv_desk_verb_json(mlv_desk *d, char **argv, mlv_desk_resp *resp)
+{
+    mlv_desk_output o;
+    json_t *body;
+
+    if (mlv_desk_verb_capture(d, argv, &o) != 0) {
+        mlv_desk_reply_error(resp, 500, "failed", "the command could not be run");
+        return NULL;
+    }
+    body = mlv_desk_output_json(&o);
+    mlv_desk_output_clear(&o);
+    return body;
+}
+
 json_t *mlv_desk_text(const char *s)
 {
     json_t *j = s != NULL ? json_string(s) : NULL;

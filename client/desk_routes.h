@@ -30,6 +30,9 @@ void mlv_desk_reply_error(mlv_desk_resp *resp, unsigned status, const char *code
 void mlv_desk_reply_form_error(mlv_desk_resp *resp, mlv_desk_form_status st, const char *why);
 /* A verb's exit status and output: {"status": n, "out": ..., "err": ...}. */
 json_t *mlv_desk_output_json(const mlv_desk_output *o);
+/* Runs a verb for the page (desk_verb.h) and gives that JSON; NULL after
+ * answering that it could not be run. */
+json_t *mlv_desk_verb_json(mlv_desk *d, char **argv, mlv_desk_resp *resp);
 
 /* A JSON string of UTF-8 text; JSON null for NULL or text that is not UTF-8. */
 json_t *mlv_desk_text(const char *s);
