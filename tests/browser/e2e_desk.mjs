@@ -347,6 +347,10 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     c.check(await page.locator('table.inbox tbody tr').count() === 5, 'the right passphrase brings the inbox back');
     // The browser notes the refused unlock (403) on its console; nothing else.
     c.check(page.problems.length === 1 && /403/.test(page.problems[0]), `only the wrong passphrase's 403 since: ${page.problems}`);
+    // Closing the desk (Ctrl-C where it runs) empties the page too.
+    await desk.stop();
+    await page.waitForSelector('text=The desk was closed', { timeout: 15000 });
+    c.check(!(await page.textContent('body')).includes('Kopeisk'), 'a closed desk leaves no testimony on the page');
     await ctx.close();
   } finally {
     await desk.stop();

@@ -49,8 +49,12 @@ async function refreshState() {
   try {
     state = await api.get('/api/state');
   } catch (e) {
-    if (e.status === 403) {
-      $('main').replaceChildren(el('p', { class: 'error' }, t('error.no-session')));
+    // Another tab took the session (403), or the desk was closed: what
+    // this page showed goes.
+    if (e.status === 403 || !(e instanceof api.DeskError)) {
+      $('locked').hidden = true;
+      $('main').hidden = false;
+      $('main').replaceChildren(el('p', { class: 'error', role: 'alert' }, t(e.status === 403 ? 'error.no-session' : 'error.closed')));
       clearInterval(refreshState.timer);
     }
     return null;

@@ -29,7 +29,7 @@ function usedKeys() {
     keys.add(`${w}.ok`);
     keys.add(`${w}.failed`);
   }
-  for (const e of ['failed', 'no-session', 'locked', 'bad-request', 'not-found', 'no-memory', 'unlock-failed',
+  for (const e of ['failed', 'closed', 'no-session', 'locked', 'bad-request', 'not-found', 'no-memory', 'unlock-failed',
     'key-add-failed', 'no-folder', 'no-preview', 'damaged']) keys.add(`error.${e}`);
   return keys;
 }
