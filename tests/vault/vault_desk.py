@@ -52,8 +52,11 @@ class Session:
             os.unlink(self.count)
 
     def cli(self, *args, cwd=None):
-        return subprocess.run([MALYAVA, *args], env=self.env, cwd=cwd or self.root, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=120, start_new_session=True)
+        p = subprocess.run([MALYAVA, *args], env=self.env, cwd=cwd or self.root, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=120, start_new_session=True)
+        if "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+            raise RuntimeError(f"malyava {args} under the sanitizers:\n{p.stderr}")
+        return p
 
     def start_desk(self, *extra, vault=None):
         # Named relative to where the desk starts; the commands name it from elsewhere.
