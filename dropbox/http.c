@@ -424,7 +424,19 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 struct MHD_Daemon *mlv_http_start(mlv_srv *srv, int listen_fd, mlv_http_listener which)
 {
     const mlv_cfg *c = &srv->cfg;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+    /*
+     * poll(2), not epoll: libmicrohttpd 0.9.75 (Debian 12) registers
+     * connections edge-triggered and takes a short read for "drained".
+     * When a request's last bytes and the client's close arrive together
+     * (a slow client that gives up; any connection accepted from the
+     * queue after its client left), the read returns the bytes, the close
+     * raises no new edge, and the connection holds its slot until
+     * timeout_seconds: a burst of slow clients then locks everyone out
+     * for that long after it has gone. poll is level-triggered, so the
+     * close is read on the next round (fixed upstream in 1.0.0, #7192).
+     * Tested by "server closed connections free their slots".
+     */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC;
     int editors = which == MLV_HTTP_EDITORS;
     unsigned threads = editors ? MLV_SRV_EDITORS_THREADS : (unsigned)c->threads;
     unsigned max_connections = editors ? MLV_SRV_EDITORS_MAX_CONNECTIONS : (unsigned)c->max_connections;
