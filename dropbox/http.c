@@ -285,12 +285,50 @@ static enum MHD_Result not_routed(const route_table *t, mlv_http_req *r, const c
     return mlv_http_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, mlv_http_with(resp, MHD_HTTP_HEADER_ALLOW, allow, NULL));
 }
 
+/* What makes the body's length ambiguous (RFC 9112 §6.1, §6.3): a proxy
+ * in front could frame it one way and libmicrohttpd another, so bytes one
+ * takes for the body the other would take for a request of its own. NULL
+ * when the framing is clear. */
+static const char *framing_problem(mlv_http_req *r)
+{
+    int dup_len, dup_te;
+    const char *len = mlv_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH, &dup_len);
+    const char *te = mlv_http_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING, &dup_te);
+
+    if (len != NULL && te != NULL)
+        return "Content-Length and Transfer-Encoding together";
+    if (dup_len)
+        return "Content-Length more than once";
+    if (te != NULL && (dup_te || strcasecmp(te, "chunked") != 0))
+        return "a Transfer-Encoding other than chunked alone";
+    return NULL;
+}
+
+/* Answered at once, body unread, and the connection ends after the
+ * answer: nothing that follows on it is read as a request. */
+static enum MHD_Result refuse_framing(mlv_http_req *r, const char *problem)
+{
+    struct MHD_Response *resp =
+        mlv_http_error_response("the request's length is ambiguous (%s); send either Content-Length or "
+                                "Transfer-Encoding: chunked, once",
+                                problem);
+
+    r->last = 1;
+    return mlv_http_send(r, MHD_HTTP_BAD_REQUEST, mlv_http_with(resp, MHD_HTTP_HEADER_CONNECTION, "close", NULL));
+}
+
 static enum MHD_Result route_request(const route_table *t, mlv_http_req *r, const char *url, const char *method,
                                      size_t *data_size)
 {
+    const char *framing;
     header_scan sc = { NULL, NULL, 0, 0, 0 };
     size_t url_len = strnlen(url, MLV_SRV_MAX_URL_BYTES + 1u);
 
+    /* First: every other answer waits for the body, whose end is what
+     * is in doubt here. */
+    framing = framing_problem(r);
+    if (framing != NULL)
+        return refuse_framing(r, framing);
     if (url_len > MLV_SRV_MAX_URL_BYTES)
         return mlv_http_fail(r, MHD_HTTP_URI_TOO_LONG, "the URL is too long; no resource here has one this long");
     MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, scan_header, &sc);
