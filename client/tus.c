@@ -501,16 +501,20 @@ int mlv_tus_post(mlv_tus_client *c, const char *path, const char *body, size_t l
 /* ---- the upload -------------------------------------------------------- */
 
 /* Fetches a proof-of-work challenge and solves it: about a second at the
- * default difficulty. Failed attempts keep counting across it. */
-static int pow_line(mlv_tus_client *c, char line[MLV_TUS_POW_LINE_BYTES])
+ * default difficulty. For an upload, `length` is its length (the work
+ * grows with it); 0 for anything else. Failed attempts keep counting
+ * across it. */
+static int pow_line(mlv_tus_client *c, uint64_t length, char line[MLV_TUS_POW_LINE_BYTES])
 {
     uint8_t challenge[MLV_POW_CHALLENGE_BYTES];
     unsigned bits, failures = c->failures;
-    char *body = NULL;
+    char *body = NULL, path[64] = "/api/v1/pow";
     size_t len;
     int rc = -1;
 
-    if (mlv_tus_get(c, "/api/v1/pow", MLV_TUS_POW_ANSWER_MAX, &body, &len) == 0) {
+    if (length > 0)
+        snprintf(path, sizeof path, "/api/v1/pow?length=%llu", (unsigned long long)length);
+    if (mlv_tus_get(c, path, MLV_TUS_POW_ANSWER_MAX, &body, &len) == 0) {
         if (mlv_tus_pow_parse(body, len, challenge, &bits) == 0)
             rc = mlv_tus_pow_line(challenge, bits, line);
         else
@@ -529,7 +533,7 @@ int mlv_tus_post_pow(mlv_tus_client *c, const char *path, const char *body, size
     int rc;
 
     for (unsigned tries = 0;; tries++) {
-        if (pow_line(c, pow) != 0)
+        if (pow_line(c, 0, pow) != 0)
             return -1;
         rc = small_request(c, M_POST, path, body, len, max, pow, status, out, out_len);
         /* The challenge expired on a slow link, or the server restarted
@@ -554,7 +558,7 @@ static step create(mlv_tus_client *c, uint64_t length, char id[MLV_TUS_ID_BYTES]
 
     memset(&r, 0, sizeof r);
     snprintf(line, sizeof line, "Upload-Length: %llu", (unsigned long long)length);
-    if (pow_line(c, pow) != 0)
+    if (pow_line(c, length, pow) != 0)
         goto out;
     if (url == NULL) {
         mlv_cli_error("out of memory");

@@ -97,8 +97,8 @@ out:
 
 /* Rows first, in one transaction, then files, then one directory fsync:
  * a file without a row is removed at the next start, while a row without
- * a file would be exported as lost. The WAL is emptied last, so no old
- * copy of a deleted row stays in it. */
+ * a file would be exported as lost. secure_delete zeroes the rows, and the
+ * rollback journal is truncated at the commit (db.h). */
 static int purge(mlv_db *db, const mlv_store *store, const char (*ids)[MLV_STORE_ID_HEX_BYTES], size_t n)
 {
     char name[MLV_STORE_ID_HEX_BYTES + 8];
@@ -117,7 +117,6 @@ static int purge(mlv_db *db, const mlv_store *store, const char (*ids)[MLV_STORE
     }
     if (mlv_file_sync_dir_fd(store->envelopes_fd) != 0)
         rc = -1;
-    mlv_db_checkpoint(db);
     return rc;
 }
 
@@ -175,7 +174,5 @@ int mlv_airgap_retention_run(mlv_db *db, const mlv_store *store, const mlv_cfg *
         return -1;
     out->accounts = rep.accounts;
     out->replies = rep.replies;
-    if (out->accounts > 0 || out->replies > 0)
-        mlv_db_checkpoint(db);
     return rc;
 }

@@ -254,8 +254,11 @@ int mlv_cmd_serve(int argc, char **argv)
 stop:
     mlv_http_stop(d[1]);
     mlv_http_stop(d[0]);
-    if (rc == 0)
+    if (rc == 0) {
+        /* Last, because the clocks that say what has expired die with us. */
+        mlv_srv_sweep(&srv, (int64_t)time(NULL));
         mlv_log_msg("stopped");
+    }
 out:
     mlv_srv_close(&srv);
     if (lock_fd >= 0)

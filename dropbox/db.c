@@ -22,17 +22,26 @@
 #include "db_sql.h"
 #include "log.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
+
+/* Pending uploads (version 4): what each has durably received, what it
+ * reserves against the quota (received plus a bounded allowance ahead),
+ * and the day it last received bytes. Their finer clocks live in memory
+ * only (pending.h): no column holds an hour. */
+#define DB_UPLOADS_TABLE(name)                                                                     \
+    "CREATE TABLE " name " ("                                                                      \
+    "  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),"                                     \
+    "  upload_length INTEGER NOT NULL CHECK (upload_length > 0),"                                 \
+    "  upload_offset INTEGER NOT NULL CHECK (upload_offset BETWEEN 0 AND upload_length),"         \
+    "  reserved INTEGER NOT NULL CHECK (reserved BETWEEN upload_offset AND upload_length),"        \
+    "  active_day INTEGER NOT NULL"                                                                \
+    ") WITHOUT ROWID;"
 
 /* WITHOUT ROWID keeps rows in id order, and ids are random: the file does
- * not record the order in which submissions arrived. */
+ * not record the order in which submissions arrived (db_resort keeps the
+ * order within each page from telling it either). */
 static const char db_schema[] =
-    "CREATE TABLE uploads ("
-    "  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),"
-    "  upload_length INTEGER NOT NULL CHECK (upload_length > 0),"
-    "  upload_offset INTEGER NOT NULL CHECK (upload_offset BETWEEN 0 AND upload_length),"
-    "  expires_hour INTEGER NOT NULL"
-    ") WITHOUT ROWID;"
+    DB_UPLOADS_TABLE("uploads")
     "CREATE TABLE submissions ("
     "  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),"
     "  envelope_length INTEGER NOT NULL CHECK (envelope_length > 0),"
@@ -73,6 +82,16 @@ static const char db_schema_v3[] =
     "ALTER TABLE submissions ADD COLUMN server_sealed INTEGER NOT NULL DEFAULT 0 CHECK (server_sealed IN (0, 1));"
     "CREATE INDEX reply_accounts_by_day ON reply_accounts (last_active_day);"
     "PRAGMA user_version = 3;";
+
+/* Version 4: pending uploads lose their expiry hour. They keep their whole
+ * declared length reserved, as they had, and count as active today. */
+static const char db_schema_v4[] =
+    DB_UPLOADS_TABLE("uploads_v4")
+    "INSERT INTO uploads_v4 SELECT id, upload_length, upload_offset, upload_length, "
+    "  CAST(strftime('%s', 'now') AS INTEGER) / 86400 FROM uploads;"
+    "DROP TABLE uploads;"
+    "ALTER TABLE uploads_v4 RENAME TO uploads;"
+    "PRAGMA user_version = 4;";
 
 static mlv_db_status db_fail(mlv_db *db, const char *what)
 {
@@ -153,7 +172,7 @@ mlv_db_status mlv_db_open(const char *path, int create, mlv_db **out)
     db->accounts = -1;
     if (create) {
         /* Created by us first so it is 0600 and never an existing file;
-         * SQLite gives its -wal and -shm files the same mode. */
+         * SQLite gives its journal the same mode. */
         fd = mlv_file_create(path);
         if (fd < 0) {
             mlv_log_msg("cannot create database '%s': %s", path, strerror(errno));
@@ -171,9 +190,27 @@ mlv_db_status mlv_db_open(const char *path, int create, mlv_db **out)
     sqlite3_busy_timeout(db->h, (int)MLV_SRV_DB_BUSY_MS);
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-    /* secure_delete zeroes what a deleted row leaves in the file: the ids
-     * of finished and abandoned uploads do not linger. */
-    if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;") != 0) {
+    /*
+     * A rollback journal, truncated at every commit, and not WAL: a WAL
+     * keeps every committed version of every page until a checkpoint, so a
+     * copy of a running server's files replays its history commit by
+     * commit (the order of arrivals). The journal only ever holds the
+     * pages the transaction in progress changes, as they were before it.
+     * secure_delete zeroes what a deleted row or freed page leaves in the
+     * file, so the ids of finished and abandoned uploads do not linger;
+     * temporary tables (db_resort) stay in memory. Costs and the test:
+     * docs/RELIABILITY.md.
+     */
+    st = db_prepare(db, "PRAGMA journal_mode = TRUNCATE");
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
+        strcmp((const char *)sqlite3_column_text(st, 0), "truncate") != 0) {
+        mlv_log_msg("database '%s' cannot leave WAL mode while another program has it open; stop that program "
+                    "and start again", path);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (db_exec(db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;") != 0) {
         db_fail(db, "setting the journal mode");
         goto out;
     }
@@ -187,15 +224,18 @@ mlv_db_status mlv_db_open(const char *path, int create, mlv_db **out)
     st = NULL;
     if (version == 0 && create) {
         if (db_exec(db, "BEGIN IMMEDIATE") != 0 || db_exec(db, db_schema) != 0 || db_exec(db, db_schema_v2) != 0 ||
-            db_exec(db, db_schema_v3) != 0 || db_exec(db, "COMMIT") != 0) {
+            db_exec(db, db_schema_v3) != 0 || db_exec(db, "PRAGMA user_version = 4") != 0 ||
+            db_exec(db, "COMMIT") != 0) {
             db_fail(db, "creating the schema");
             goto out;
         }
-    } else if (version == 1 || version == 2) {
-        /* A data directory from an older version: upgraded in place, once. */
+    } else if (version >= 1 && version <= 3) {
+        /* A data directory from an older version: upgraded in place, once
+         * (4: pending uploads keep no expiry hour). */
         if (db_exec(db, "BEGIN IMMEDIATE") != 0 || (version == 1 && db_exec(db, db_schema_v2) != 0) ||
-            db_exec(db, db_schema_v3) != 0 || db_exec(db, "COMMIT") != 0) {
-            db_fail(db, "upgrading the schema to version 3");
+            (version < 3 && db_exec(db, db_schema_v3) != 0) || db_exec(db, db_schema_v4) != 0 ||
+            db_exec(db, "COMMIT") != 0) {
+            db_fail(db, "upgrading the schema to version 4");
             db_exec(db, "ROLLBACK");
             goto out;
         }
@@ -224,41 +264,89 @@ void mlv_db_close(mlv_db *db)
     free(db);
 }
 
+/*
+ * Rewrites `table` (uploads or submissions) in id order, inside the
+ * caller's transaction. SQLite puts a new row's cell below the older cells
+ * of its page, and moves a row whose size changes to the lowest free
+ * place: left alone, the cells of a page would tell the order in which
+ * rows arrived or last changed. Rewritten, where a row lies depends only
+ * on the ids present; the old cells go with secure_delete. Cheap for these
+ * tables: at most max_pending_uploads rows, and submissions until the
+ * next export.
+ */
+static int db_resort(mlv_db *db, const char *table)
+{
+    char sql[512];
+
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TABLE IF NOT EXISTS resort_%s AS SELECT * FROM main.%s WHERE 0;"
+             "INSERT INTO temp.resort_%s SELECT * FROM main.%s;"
+             "DELETE FROM main.%s;"
+             "INSERT INTO main.%s SELECT * FROM temp.resort_%s ORDER BY id;"
+             "DELETE FROM temp.resort_%s;",
+             table, table, table, table, table, table, table, table);
+    return db_exec(db, sql);
+}
+
+/* What pending uploads hold and what is stored: the quota's terms. */
+typedef struct db_usage {
+    uint64_t count, reserved, unwritten, stored;
+} db_usage;
+
+static int db_usage_get(mlv_db *db, db_usage *u)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT COUNT(*), COALESCE(SUM(reserved), 0), "
+                                      "COALESCE(SUM(reserved - upload_offset), 0), "
+                                      "(SELECT COALESCE(SUM(envelope_length), 0) FROM submissions) FROM uploads");
+    int rc = -1;
+
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        u->count = col_u64(st, 0);
+        u->reserved = col_u64(st, 1);
+        u->unwritten = col_u64(st, 2);
+        u->stored = col_u64(st, 3);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Can `more` bytes be reserved? `unwritten_less`: reserved bytes of the
+ * usage already written (a commit's new bytes, on the disk already). */
+static int db_room(const db_usage *u, const mlv_db_quota *q, uint64_t more, uint64_t unwritten_less)
+{
+    uint64_t unwritten = u->unwritten > unwritten_less ? u->unwritten - unwritten_less : 0;
+
+    return add_sat(add_sat(u->reserved, u->stored), more) <= q->max_disk_bytes &&
+           add_sat(unwritten, more) <= q->usable_bytes;
+}
+
 mlv_db_status mlv_db_upload_create(mlv_db *db, const mlv_db_upload *u, const mlv_db_quota *q)
 {
     sqlite3_stmt *st = NULL;
-    uint64_t count, reserved, unwritten, stored;
+    db_usage use;
     mlv_db_status rc = MLV_DB_ERROR;
 
     pthread_mutex_lock(&db->lock);
-    if (db_exec(db, "BEGIN IMMEDIATE") != 0)
+    if (db_exec(db, "BEGIN IMMEDIATE") != 0 || db_usage_get(db, &use) != 0)
         goto out;
-    st = db_prepare(db, "SELECT COUNT(*), COALESCE(SUM(upload_length), 0), COALESCE(SUM(upload_length - upload_offset), 0), "
-                        "(SELECT COALESCE(SUM(envelope_length), 0) FROM submissions) FROM uploads");
-    if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
-        goto out;
-    count = col_u64(st, 0);
-    reserved = col_u64(st, 1);
-    unwritten = col_u64(st, 2);
-    stored = col_u64(st, 3);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (count >= q->max_pending) {
+    if (use.count >= q->max_pending) {
         rc = MLV_DB_FULL_COUNT;
         goto out;
     }
-    if (add_sat(add_sat(reserved, stored), u->length) > q->max_disk_bytes ||
-        add_sat(unwritten, u->length) > q->usable_bytes) {
+    if (!db_room(&use, q, u->reserved, 0)) {
         rc = MLV_DB_FULL_DISK;
         goto out;
     }
-    st = db_prepare(db, "INSERT INTO uploads (id, upload_length, upload_offset, expires_hour) VALUES (?, ?, 0, ?)");
+    st = db_prepare(db, "INSERT INTO uploads (id, upload_length, upload_offset, reserved, active_day) "
+                        "VALUES (?, ?, 0, ?, ?)");
     if (st == NULL)
         goto out;
     sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)u->length);
-    sqlite3_bind_int64(st, 3, u->expires_hour);
-    if (sqlite3_step(st) != SQLITE_DONE || db_exec(db, "COMMIT") != 0)
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)u->reserved);
+    sqlite3_bind_int64(st, 4, u->day);
+    if (sqlite3_step(st) != SQLITE_DONE || db_resort(db, "uploads") != 0 || db_exec(db, "COMMIT") != 0)
         goto out;
     rc = MLV_DB_OK;
 out:
@@ -280,7 +368,8 @@ static void read_upload(sqlite3_stmt *st, mlv_db_upload *out)
         memcpy(out->id, id, strlen((const char *)id) + 1u);
     out->length = col_u64(st, 1);
     out->offset = col_u64(st, 2);
-    out->expires_hour = sqlite3_column_int64(st, 3);
+    out->reserved = col_u64(st, 3);
+    out->day = sqlite3_column_int64(st, 4);
 }
 
 mlv_db_status mlv_db_upload_get(mlv_db *db, const char *id, mlv_db_upload *out)
@@ -290,7 +379,7 @@ mlv_db_status mlv_db_upload_get(mlv_db *db, const char *id, mlv_db_upload *out)
     int step;
 
     pthread_mutex_lock(&db->lock);
-    st = db_prepare(db, "SELECT id, upload_length, upload_offset, expires_hour FROM uploads WHERE id = ?");
+    st = db_prepare(db, "SELECT id, upload_length, upload_offset, reserved, active_day FROM uploads WHERE id = ?");
     if (st == NULL)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -309,24 +398,66 @@ out:
     return rc;
 }
 
-mlv_db_status mlv_db_upload_progress(mlv_db *db, const char *id, uint64_t offset, int64_t expires_hour)
+mlv_db_status mlv_db_upload_progress(mlv_db *db, const char *id, uint64_t offset, uint64_t want, int64_t day,
+                                     const mlv_db_quota *q, uint64_t *reserved)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
+    db_usage use;
+    uint64_t had, was_at, length;
     mlv_db_status rc = MLV_DB_ERROR;
+    int step;
 
     pthread_mutex_lock(&db->lock);
-    st = db_prepare(db, "UPDATE uploads SET upload_offset = ?, expires_hour = ? WHERE id = ?");
+    if (db_exec(db, "BEGIN IMMEDIATE") != 0)
+        goto out;
+    st = db_prepare(db, "SELECT upload_length, upload_offset, reserved, active_day FROM uploads WHERE id = ?");
     if (st == NULL)
         goto out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)offset);
-    sqlite3_bind_int64(st, 2, expires_hour);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        db_fail(db, "recording upload progress");
-    else
-        rc = sqlite3_changes(db->h) == 1 ? MLV_DB_OK : MLV_DB_NOT_FOUND;
-out:
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = MLV_DB_NOT_FOUND;
+        goto out;
+    }
+    if (step != SQLITE_ROW)
+        goto out;
+    length = col_u64(st, 0);
+    was_at = col_u64(st, 1);
+    had = col_u64(st, 2);
+    /* The day of the last byte: a commit without one moves nothing. */
+    if (offset == was_at)
+        day = sqlite3_column_int64(st, 3);
     sqlite3_finalize(st);
+    st = NULL;
+    if (offset > length || offset < was_at || db_usage_get(db, &use) != 0)
+        goto out;
+    want = want > length ? length : want;
+    *reserved = had > offset ? had : offset;
+    rc = MLV_DB_OK;
+    if (want > *reserved) {
+        if (db_room(&use, q, want - *reserved, offset - was_at))
+            *reserved = want;
+        else
+            rc = MLV_DB_FULL_DISK;
+    }
+    st = db_prepare(db, "UPDATE uploads SET upload_offset = ?, reserved = ?, active_day = ? WHERE id = ?");
+    if (st == NULL)
+        goto fail;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)offset);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)*reserved);
+    sqlite3_bind_int64(st, 3, day);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE || db_resort(db, "uploads") != 0 || db_exec(db, "COMMIT") != 0)
+        goto fail;
+    goto out;
+fail:
+    rc = MLV_DB_ERROR;
+out:
+    if (rc == MLV_DB_ERROR)
+        db_fail(db, "recording upload progress");
+    sqlite3_finalize(st);
+    if (rc != MLV_DB_OK && rc != MLV_DB_FULL_DISK)
+        db_exec(db, "ROLLBACK");
     pthread_mutex_unlock(&db->lock);
     return rc;
 }
@@ -406,7 +537,8 @@ mlv_db_status mlv_db_upload_finish(mlv_db *db, const char *id, const uint8_t rec
         rc = MLV_DB_NOT_FOUND;
         goto out;
     }
-    if (db_run_id(db, "DELETE FROM uploads WHERE id = ?", id) != 0 || db_exec(db, "COMMIT") != 0)
+    if (db_run_id(db, "DELETE FROM uploads WHERE id = ?", id) != 0 || db_resort(db, "submissions") != 0 ||
+        db_exec(db, "COMMIT") != 0)
         goto out;
     rc = MLV_DB_OK;
 out:
@@ -430,7 +562,7 @@ mlv_db_status mlv_db_upload_list(mlv_db *db, mlv_db_upload **out, size_t *n)
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&db->lock);
-    st = db_prepare(db, "SELECT id, upload_length, upload_offset, expires_hour FROM uploads");
+    st = db_prepare(db, "SELECT id, upload_length, upload_offset, reserved, active_day FROM uploads");
     if (st == NULL)
         goto out;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -570,13 +702,6 @@ mlv_db_status mlv_db_server_sealed_bytes(mlv_db *db, uint64_t *out)
     return rc;
 }
 
-void mlv_db_checkpoint(mlv_db *db)
-{
-    pthread_mutex_lock(&db->lock);
-    sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    pthread_mutex_unlock(&db->lock);
-}
-
 mlv_db_status mlv_db_stats_get(mlv_db *db, mlv_db_stats *out)
 {
     sqlite3_stmt *st;
@@ -585,7 +710,7 @@ mlv_db_status mlv_db_stats_get(mlv_db *db, mlv_db_stats *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&db->lock);
     st = db_prepare(db, "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COALESCE(SUM(envelope_length), 0) FROM submissions), "
-                        "COUNT(*), COALESCE(SUM(upload_length), 0), COALESCE(SUM(upload_offset), 0), "
+                        "COUNT(*), COALESCE(SUM(reserved), 0), COALESCE(SUM(upload_offset), 0), "
                         "(SELECT COUNT(*) FROM reply_accounts), (SELECT COUNT(*) FROM replies), "
                         "(SELECT COALESCE(SUM(length(envelope)), 0) FROM replies) FROM uploads");
     if (st == NULL)

@@ -3,9 +3,11 @@
  * submissions, the current and previous manifest, sources' reply accounts
  * and the sealed replies waiting for them. It also writes export bundles
  * and reads replies bundles (docs/FORMAT.md), being the program's only
- * SQLite user. SQLite in WAL mode with
- * synchronous=FULL, so a committed row survives power loss. It holds no
- * address, agent or exact time: expiries to the hour, receipt days only.
+ * SQLite user. SQLite with a rollback journal truncated at each commit and
+ * synchronous=FULL, so a committed row survives power loss and a copy of
+ * the files holds no history beyond the transaction in progress;
+ * secure_delete on. It holds no address, agent or time finer than the
+ * day, and the rows of pending uploads and submissions lie in id order.
  *
  * Every function is safe to call from any thread (one connection behind a
  * mutex; each call is one transaction) and returns a status the caller
@@ -42,8 +44,9 @@ void mlv_db_close(mlv_db *db);
 typedef struct mlv_db_upload {
     char id[MLV_STORE_ID_HEX_BYTES];
     uint64_t length;
-    uint64_t offset;      /* durable bytes */
-    int64_t expires_hour; /* hours since the epoch, rounded up */
+    uint64_t offset;   /* durable bytes */
+    uint64_t reserved; /* counted against the quota: offset <= reserved <= length */
+    int64_t day;       /* the day it last received bytes, or was created */
 } mlv_db_upload;
 
 typedef struct mlv_db_quota {
@@ -52,11 +55,17 @@ typedef struct mlv_db_quota {
     uint64_t usable_bytes; /* free on the volume minus min_free_bytes */
 } mlv_db_quota;
 
-/* Inserts a pending upload if the count, the quota and the free space
- * (minus what pending uploads have yet to write) all allow it. */
+/* Inserts a pending upload (offset 0, u->reserved, u->day) if the count,
+ * the quota (stored plus reserved) and the free space (minus what is
+ * reserved and not yet written) all allow it. */
 mlv_db_status mlv_db_upload_create(mlv_db *db, const mlv_db_upload *u, const mlv_db_quota *q);
 mlv_db_status mlv_db_upload_get(mlv_db *db, const char *id, mlv_db_upload *out);
-mlv_db_status mlv_db_upload_progress(mlv_db *db, const char *id, uint64_t offset, int64_t expires_hour);
+/* Records `offset` durable bytes received by `day`, and grows the
+ * reservation to `want` (at most the length) if the quota and the free
+ * space allow it; *reserved is what the upload holds after. FULL_DISK
+ * when they do not: the offset is recorded all the same. */
+mlv_db_status mlv_db_upload_progress(mlv_db *db, const char *id, uint64_t offset, uint64_t want, int64_t day,
+                                     const mlv_db_quota *q, uint64_t *reserved);
 mlv_db_status mlv_db_upload_delete(mlv_db *db, const char *id);
 /* Pending -> received, in one transaction. */
 mlv_db_status mlv_db_upload_finish(mlv_db *db, const char *id, const uint8_t receipt[MLV_RECEIPT_BYTES],
@@ -87,14 +96,9 @@ mlv_db_status mlv_db_submission_mark_server_sealed(mlv_db *db, const char *id);
 /* Bytes of the received envelopes the server sealed itself. */
 mlv_db_status mlv_db_server_sealed_bytes(mlv_db *db, uint64_t *out);
 
-/* Copies the WAL into the database file and empties it, so rows just
- * deleted (and zeroed by secure_delete) leave no old copy in the WAL.
- * Best effort: a concurrent reader can make it a partial one. */
-void mlv_db_checkpoint(mlv_db *db);
-
 typedef struct mlv_db_stats {
     uint64_t received, received_bytes;
-    uint64_t pending, pending_bytes, pending_written;
+    uint64_t pending, pending_bytes /* reserved */, pending_written;
     uint64_t accounts, replies, replies_bytes;
 } mlv_db_stats;
 

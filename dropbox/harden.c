@@ -21,7 +21,7 @@
  * what it reported.
  */
 static const char *const allowed[] = {
-    /* files: uploads, envelopes, SQLite and its WAL, manifests on SIGHUP */
+    /* files: uploads, envelopes, SQLite and its journal, manifests on SIGHUP */
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek", "close", "openat",
     "open", "newfstatat", "fstat", "stat", "lstat", "statx", "fstatfs", "statfs", "fsync", "fdatasync",
     "ftruncate", "fcntl", "unlinkat", "unlink", "renameat", "renameat2", "rename", "utimensat", "fchmod",

@@ -175,7 +175,29 @@ static void used_purge(mlv_powcheck *p, int64_t now_minute)
     p->nused = kept;
 }
 
+unsigned mlv_powcheck_bits_for(mlv_powcheck *p, uint64_t length, uint64_t quota_bytes)
+{
+    uint64_t unit = quota_bytes / MLV_SRV_POW_QUOTA_SHARES, units;
+    unsigned bits = mlv_powcheck_bits(p);
+
+    if (bits == 0)
+        return 0;
+    if (unit == 0)
+        unit = 1;
+    /* One bit per doubling: the work is at least proportional to the
+     * share of the quota the upload may take. */
+    units = length / unit + (length % unit != 0);
+    for (uint64_t covered = 1; covered < units && bits < MLV_POW_MAX_BITS; covered <<= 1)
+        bits++;
+    return bits;
+}
+
 mlv_powcheck_status mlv_powcheck_verify(mlv_powcheck *p, const char *value, int64_t now_minute)
+{
+    return mlv_powcheck_verify_bits(p, value, now_minute, mlv_powcheck_bits(p));
+}
+
+mlv_powcheck_status mlv_powcheck_verify_bits(mlv_powcheck *p, const char *value, int64_t now_minute, unsigned bits)
 {
     uint8_t challenge[MLV_POW_CHALLENGE_BYTES], tag[TAG_BYTES];
     mlv_powcheck_status st = MLV_POWCHECK_OK;
@@ -190,7 +212,7 @@ mlv_powcheck_status mlv_powcheck_verify(mlv_powcheck *p, const char *value, int6
     expiry = get_i64(challenge + RANDOM_BYTES);
     if (expiry < now_minute)
         return MLV_POWCHECK_EXPIRED;
-    if (mlv_pow_zero_bits(challenge, nonce) < mlv_powcheck_bits(p))
+    if (mlv_pow_zero_bits(challenge, nonce) < bits)
         return MLV_POWCHECK_WEAK;
     pthread_mutex_lock(&p->lock);
     if (p->nused >= MLV_SRV_POW_MAX_USED)

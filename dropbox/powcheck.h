@@ -1,7 +1,8 @@
 /*
  * The server's side of the proof of work (docs/PROTOCOL.md): issuing
- * challenges, checking the Malyava-Pow header on upload creation, and
- * remembering used challenges until they expire.
+ * challenges, the difficulty an upload's declared length asks, checking
+ * the Malyava-Pow header on upload creation, and remembering used
+ * challenges until they expire.
  *
  * A challenge is 16 random bytes ‖ its expiry (u64 LE, minutes since the
  * epoch) ‖ an 8-byte tag: the first half of a keyed BLAKE2b-128 over the
@@ -47,9 +48,17 @@ unsigned mlv_powcheck_bits(mlv_powcheck *p);
 /* A new challenge valid until `now_minute` + MLV_SRV_POW_VALID_MINUTES. */
 void mlv_powcheck_issue(mlv_powcheck *p, int64_t now_minute, uint8_t challenge[MLV_POW_CHALLENGE_BYTES]);
 
-/* Checks a Malyava-Pow header value at `now_minute` against the current
- * bits and, when good, marks its challenge used. One BLAKE2b for the tag,
- * one for the work: microseconds. */
+/* The bits an upload of `length` bytes needs under a quota of
+ * `quota_bytes` (docs/PROTOCOL.md): the configured bits up to
+ * quota_bytes / MLV_SRV_POW_QUOTA_SHARES, one more for each doubling past
+ * that, at most MLV_POW_MAX_BITS; 0 while the configured bits are 0. */
+unsigned mlv_powcheck_bits_for(mlv_powcheck *p, uint64_t length, uint64_t quota_bytes);
+
+/* Checks a Malyava-Pow header value at `now_minute` against `bits` and,
+ * when good, marks its challenge used. One BLAKE2b for the tag, one for
+ * the work: microseconds. */
+mlv_powcheck_status mlv_powcheck_verify_bits(mlv_powcheck *p, const char *value, int64_t now_minute, unsigned bits);
+/* The same against the configured bits. */
 mlv_powcheck_status mlv_powcheck_verify(mlv_powcheck *p, const char *value, int64_t now_minute);
 
 /* Minutes since the epoch, the only clock the module is given. */

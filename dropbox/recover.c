@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <malyava/fileio.h>
+#include <malyava/limits.h>
 
 #include "log.h"
 
@@ -130,20 +131,25 @@ static mlv_db_status recover_part(mlv_srv *s, const char *name, const char *id, 
         remove_stray(s->store.uploads_fd, name, rep);
     if (dst != MLV_DB_OK)
         return dst;
-    if (u.expires_hour <= now / 3600) {
-        mlv_db_upload_delete(s->db, id);
-        mlv_store_part_remove(&s->store, id);
+    /* Only the day of the last byte was kept: an upload goes when even a
+     * byte at that day's last second would have expired by now; the
+     * others start their clocks again from now. */
+    if ((u.day + 1) * 86400 + (u.offset > 0 ? (int64_t)s->cfg.upload_expiry_hours * 3600
+                                             : (int64_t)MLV_SRV_UNSTARTED_EXPIRY_SECONDS) <= now) {
+        mlv_srv_discard(s, id);
         return MLV_DB_OK;
     }
     fd = mlv_store_part_open(&s->store, id);
     if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size < u.offset) {
         /* Fewer bytes than were acknowledged: the disk lost them. */
         mlv_log_msg("a pending upload is shorter than its committed offset; it was dropped, check the disk");
-        mlv_db_upload_delete(s->db, id);
-        mlv_store_part_remove(&s->store, id);
+        mlv_srv_discard(s, id);
         rep->rows++;
-    } else if ((uint64_t)st.st_size > u.offset && (ftruncate(fd, (off_t)u.offset) != 0 || fsync(fd) != 0)) {
-        mlv_log_msg("cannot truncate a pending upload: %s", strerror(errno));
+    } else {
+        if ((uint64_t)st.st_size > u.offset &&
+            (ftruncate(fd, (off_t)u.offset) != 0 || mlv_store_set_day(fd, u.day) != 0 || fsync(fd) != 0))
+            mlv_log_msg("cannot truncate a pending upload: %s", strerror(errno));
+        mlv_pending_add(s->clocks, id, now, u.offset > 0);
     }
     if (fd >= 0)
         close(fd);

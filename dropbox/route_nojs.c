@@ -339,7 +339,7 @@ static const refusal *seal_and_store(mlv_srv *s, const nojs_build *b, uint8_t re
         return status_refusal(st);
     if (mlv_nojs_gate_reserve_disk(s->nojs, u.length, s->cfg.nojs_max_disk_bytes, stored_bytes, s, &full) != 0)
         return full ? &refuse_full : &refuse_internal;
-    dst = mlv_srv_reserve(s, &u);
+    dst = mlv_srv_reserve(s, &u, MLV_SRV_SHARE_NOJS);
     if (dst != MLV_DB_OK) {
         mlv_nojs_gate_release_disk(s->nojs, u.length);
         return dst == MLV_DB_FULL_COUNT || dst == MLV_DB_FULL_DISK ? &refuse_busy : &refuse_internal;

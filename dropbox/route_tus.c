@@ -5,7 +5,8 @@
  * A PATCH body goes straight from libmicrohttpd's buffer to the upload's
  * file with pwrite; nothing is held in memory. The envelope header is
  * checked against the manifest as soon as its bytes are on disk, and the
- * committed offset only ever names bytes that were fdatasync'd first.
+ * committed offset only ever names bytes that were fdatasync'd first. No
+ * byte is written past what the upload has reserved (server.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +25,6 @@
 
 #include "http.h"
 #include "log.h"
-#include "powcheck.h"
 #include "tus_parse.h"
 
 #define TUS_VERSION "1.0.0"
@@ -46,9 +46,9 @@ static void http_date(char out[40], int64_t unix_seconds)
     strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-static int is_expired(const mlv_db_upload *u)
+static int is_expired(mlv_srv *s, const mlv_db_upload *u)
 {
-    return u->expires_hour <= (int64_t)time(NULL) / 3600;
+    return mlv_srv_deadline(s, u) <= (int64_t)time(NULL);
 }
 
 static int64_t today(void)
@@ -107,66 +107,6 @@ static enum MHD_Result send_not_found(mlv_http_req *r)
                          "no such upload (unknown, expired or deleted); start a new upload with POST");
 }
 
-/* ---- proof of work ----------------------------------------------------- */
-
-enum MHD_Result mlv_route_pow(mlv_http_req *r, const char *data, size_t *data_size)
-{
-    uint8_t challenge[MLV_POW_CHALLENGE_BYTES];
-    char hex[2u * MLV_POW_CHALLENGE_BYTES + 1u], body[128];
-    int n;
-
-    (void)data;
-    (void)data_size;
-    mlv_powcheck_issue(r->srv->pow, mlv_powcheck_minute((int64_t)time(NULL)), challenge);
-    sodium_bin2hex(hex, sizeof hex, challenge, sizeof challenge);
-    n = snprintf(body, sizeof body, "{\"challenge\":\"%s\",\"bits\":%u}", hex, mlv_powcheck_bits(r->srv->pow));
-    return mlv_http_send(r, MHD_HTTP_OK,
-                         mlv_http_response(body, (size_t)n, MHD_RESPMEM_MUST_COPY, "application/json"));
-}
-
-/* 1 (answered) unless the request carries good work or none is asked. */
-static int pow_refused(mlv_http_req *r, enum MHD_Result *rc)
-{
-    int dup;
-    const char *v = mlv_http_header(r, "Malyava-Pow", &dup);
-    const char *why;
-
-    if (mlv_powcheck_bits(r->srv->pow) == 0)
-        return 0;
-    if (v == NULL) {
-        *rc = mlv_http_fail(r, MHD_HTTP_PRECONDITION_REQUIRED,
-                            "this drop-box asks for a proof of work before an upload: GET /api/v1/pow, solve it "
-                            "and send Malyava-Pow: <challenge>:<nonce> with this POST");
-        return 1;
-    }
-    switch (dup ? MLV_POWCHECK_MALFORMED
-                : mlv_powcheck_verify(r->srv->pow, v, mlv_powcheck_minute((int64_t)time(NULL)))) {
-    case MLV_POWCHECK_OK:
-        return 0;
-    case MLV_POWCHECK_MALFORMED:
-        why = "Malyava-Pow must be sent once as <challenge, 64 hex>:<nonce, 16 hex>";
-        break;
-    case MLV_POWCHECK_FORGED:
-        why = "this challenge was not issued by this drop-box (or it restarted since)";
-        break;
-    case MLV_POWCHECK_EXPIRED:
-        why = "this challenge has expired";
-        break;
-    case MLV_POWCHECK_WEAK:
-        why = "the nonce does not give enough leading zero bits";
-        break;
-    case MLV_POWCHECK_REUSED:
-        why = "this challenge was already used for an upload";
-        break;
-    case MLV_POWCHECK_FULL:
-    default:
-        *rc = send_unavailable(r, "too many uploads were started recently; wait a few minutes and try again");
-        return 1;
-    }
-    *rc = mlv_http_fail(r, MHD_HTTP_FORBIDDEN, "%s; fetch a new one from /api/v1/pow and solve it", why);
-    return 1;
-}
-
 /* ---- OPTIONS, POST ----------------------------------------------------- */
 
 enum MHD_Result mlv_route_tus_options(mlv_http_req *r, const char *data, size_t *data_size)
@@ -223,9 +163,9 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     if (v != NULL && (dup || mlv_tus_metadata_ok(v) != 0))
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "Upload-Metadata is malformed; send comma-separated \"key base64\" pairs, or none");
-    if (pow_refused(r, &rc))
+    if (mlv_route_pow_refused(r, u.length, &rc))
         return rc;
-    dst = mlv_srv_reserve(s, &u);
+    dst = mlv_srv_reserve(s, &u, MLV_SRV_SHARE_TUS);
     if (dst == MLV_DB_FULL_COUNT)
         return send_unavailable(r, "too many uploads are in progress; wait a few minutes and try again");
     if (dst == MLV_DB_FULL_DISK)
@@ -234,17 +174,16 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     if (dst != MLV_DB_OK)
         return send_internal(r);
     fd = mlv_store_part_create(&s->store, u.id);
-    if (fd < 0 || mlv_store_set_day(fd, today()) != 0) {
+    if (fd < 0 || mlv_store_set_day(fd, u.day) != 0) {
         mlv_log_msg("cannot create an upload file: %s", strerror(errno));
         if (fd >= 0)
             close(fd);
-        mlv_store_part_remove(&s->store, u.id);
-        mlv_db_upload_delete(s->db, u.id);
+        mlv_srv_discard(s, u.id);
         return send_internal(r);
     }
     close(fd);
     snprintf(location, sizeof location, "/api/v1/uploads/%s", u.id);
-    http_date(expires, u.expires_hour * 3600);
+    http_date(expires, mlv_srv_deadline(s, &u));
     return mlv_http_send(r, MHD_HTTP_CREATED, mlv_http_with(mlv_http_empty(), MHD_HTTP_HEADER_LOCATION, location,
                                                            "Upload-Expires", expires, NULL));
 }
@@ -276,13 +215,13 @@ enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *da
     }
     if (dst == MLV_DB_NOT_FOUND)
         dst = mlv_db_upload_get(s->db, r->id, &u);
-    if (dst == MLV_DB_NOT_FOUND || (dst == MLV_DB_OK && is_expired(&u)))
+    if (dst == MLV_DB_NOT_FOUND || (dst == MLV_DB_OK && is_expired(s, &u)))
         return send_not_found(r);
     if (dst != MLV_DB_OK)
         return send_internal(r);
     snprintf(off, sizeof off, "%" PRIu64, u.offset);
     snprintf(len, sizeof len, "%" PRIu64, u.length);
-    http_date(expires, u.expires_hour * 3600);
+    http_date(expires, mlv_srv_deadline(s, &u));
     return mlv_http_send(r, MHD_HTTP_OK, mlv_http_with(mlv_http_empty(), "Upload-Offset", off, "Upload-Length", len,
                                                        "Upload-Expires", expires, NULL));
 }
@@ -308,16 +247,13 @@ enum MHD_Result mlv_route_tus_delete(mlv_http_req *r, const char *data, size_t *
     } else if (dst != MLV_DB_NOT_FOUND) {
         rc = send_internal(r);
     } else {
-        dst = mlv_db_upload_delete(s->db, r->id);
-        if (dst == MLV_DB_NOT_FOUND) {
+        dst = mlv_srv_discard(s, r->id);
+        if (dst == MLV_DB_NOT_FOUND)
             rc = send_not_found(r);
-        } else if (dst != MLV_DB_OK) {
+        else if (dst != MLV_DB_OK)
             rc = send_internal(r);
-        } else {
-            if (mlv_store_part_remove(&s->store, r->id) != 0)
-                mlv_log_msg("cannot remove a deleted upload's file; it is removed at the next start");
+        else
             rc = mlv_http_send(r, MHD_HTTP_NO_CONTENT, mlv_http_empty());
-        }
     }
     mlv_srv_release(s, r->id);
     return rc;
@@ -334,6 +270,7 @@ typedef struct tus_patch {
     uint64_t length;
     uint64_t committed; /* durable and recorded */
     uint64_t offset;    /* written */
+    uint64_t reserved;  /* counted against the quota: nothing is written past it */
     time_t committed_at; /* monotonic seconds of the last commit */
     uint8_t want_sum[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_state sum;
@@ -344,18 +281,17 @@ typedef struct tus_patch {
 typedef enum { DISCARD, REMOVE } fail_action;
 
 /* Truncates back to the committed offset: unverified or refused bytes
- * never stay behind. */
+ * never stay behind, nor does the time of their writing. */
 static void discard_unverified(tus_patch *p)
 {
-    if (ftruncate(p->fd, (off_t)p->committed) != 0)
+    if (ftruncate(p->fd, (off_t)p->committed) != 0 || mlv_store_set_day(p->fd, today()) != 0)
         mlv_log_msg("cannot truncate an upload back to its committed offset: %s", strerror(errno));
     p->offset = p->committed;
 }
 
 static void remove_upload(mlv_http_req *r)
 {
-    if (mlv_db_upload_delete(r->srv->db, r->id) != MLV_DB_OK ||
-        mlv_store_part_remove(&r->srv->store, r->id) != 0)
+    if (mlv_srv_discard(r->srv, r->id) != MLV_DB_OK)
         mlv_log_msg("cannot remove a refused upload; it expires or is removed at the next start");
 }
 
@@ -412,18 +348,43 @@ static time_t monotonic_seconds(void)
 }
 
 /* fdatasync, then record: the committed offset never names a byte that
- * could be lost. */
-static int commit(mlv_http_req *r, tus_patch *p)
+ * could be lost. The reservation grows with it if the quota allows:
+ * MLV_DB_FULL_DISK when it could not (the bytes are recorded all the
+ * same). A commit without new bytes and with room ahead changes nothing,
+ * so an empty PATCH moves no clock. */
+static mlv_db_status commit(mlv_http_req *r, tus_patch *p)
 {
+    mlv_db_status dst;
+
+    if (p->offset == p->committed && p->reserved > p->offset)
+        return MLV_DB_OK;
     if (mlv_store_set_day(p->fd, today()) != 0 || fdatasync(p->fd) != 0) {
         mlv_log_msg("cannot make an upload durable: %s", strerror(errno));
-        return -1;
+        return MLV_DB_ERROR;
     }
-    if (mlv_db_upload_progress(r->srv->db, r->id, p->offset, mlv_srv_upload_expiry(r->srv)) != MLV_DB_OK)
-        return -1;
+    dst = mlv_srv_progress(r->srv, r->id, p->committed, p->offset, p->offset, &p->reserved);
+    if (dst != MLV_DB_OK && dst != MLV_DB_FULL_DISK)
+        return MLV_DB_ERROR;
     p->committed = p->offset;
     p->committed_at = monotonic_seconds();
-    return 0;
+    return dst;
+}
+
+/* Room for `len` more bytes at p->offset: past the reservation, the bytes
+ * so far are committed and the reservation grows ahead of them; bytes
+ * under a checksum cannot be committed before it is checked, so for them
+ * only the reservation moves. MLV_DB_FULL_DISK when the quota has no room. */
+static mlv_db_status make_room(mlv_http_req *r, tus_patch *p, size_t len)
+{
+    mlv_db_status dst;
+
+    if (len <= p->reserved - p->offset)
+        return MLV_DB_OK;
+    dst = p->has_sum ? mlv_srv_progress(r->srv, r->id, p->committed, p->committed, p->offset + len, &p->reserved)
+                     : commit(r, p);
+    if (dst != MLV_DB_OK && dst != MLV_DB_FULL_DISK)
+        return MLV_DB_ERROR;
+    return len <= p->reserved - p->offset ? MLV_DB_OK : MLV_DB_FULL_DISK;
 }
 
 /* Commit often enough in time for slow links, seldom enough in bytes for
@@ -564,7 +525,7 @@ static enum MHD_Result patch_begin(mlv_http_req *r, tus_patch *p)
         return send_not_found(r);
     if (dst != MLV_DB_OK || u.offset > u.length)
         return send_internal(r);
-    if (is_expired(&u))
+    if (is_expired(s, &u))
         return mlv_http_fail(r, MHD_HTTP_GONE, "this upload expired; start a new one with POST");
     if (mlv_trust_uploads_open(s->trust, today()) != MLV_TRUST_OK)
         return send_unavailable(r, msg_expired_manifest);
@@ -584,6 +545,7 @@ static enum MHD_Result patch_begin(mlv_http_req *r, tus_patch *p)
     }
     p->length = u.length;
     p->committed = p->offset = u.offset;
+    p->reserved = u.reserved;
     p->committed_at = monotonic_seconds();
     if (p->has_sum)
         crypto_hash_sha256_init(&p->sum);
@@ -597,6 +559,18 @@ static void patch_data(mlv_http_req *r, tus_patch *p, const char *data, size_t l
     if (len > p->length - p->offset) {
         patch_fail(r, p, MHD_HTTP_BAD_REQUEST, DISCARD,
                    "the body goes past the declared length; this PATCH was discarded; HEAD and resume");
+        return;
+    }
+    switch (make_room(r, p, len)) {
+    case MLV_DB_OK:
+        break;
+    case MLV_DB_FULL_DISK:
+        patch_fail(r, p, MHD_HTTP_INSUFFICIENT_STORAGE, DISCARD,
+                   "the drop-box has no room for more of this upload now; what it confirmed is kept: HEAD and "
+                   "resume later");
+        return;
+    default:
+        patch_fail(r, p, MHD_HTTP_INTERNAL_SERVER_ERROR, DISCARD, "the server could not store this; " MSG_RETRY);
         return;
     }
     if (write_at(p->fd, data, len, p->offset) != 0) {
@@ -618,7 +592,7 @@ static void patch_data(mlv_http_req *r, tus_patch *p, const char *data, size_t l
         if (p->fail_status != 0)
             return;
     }
-    if (commit_due(p) && commit(r, p) != 0)
+    if (commit_due(p) && commit(r, p) == MLV_DB_ERROR)
         patch_fail(r, p, MHD_HTTP_INTERNAL_SERVER_ERROR, DISCARD, "the server could not store this; " MSG_RETRY);
 }
 
@@ -645,7 +619,7 @@ static enum MHD_Result patch_end(mlv_http_req *r, tus_patch *p)
         return send_failure(r, p);
     p->done = 1;
     if (p->offset < p->length) {
-        if (commit(r, p) != 0) {
+        if (commit(r, p) == MLV_DB_ERROR) {
             discard_unverified(p);
             return send_internal(r);
         }
@@ -666,6 +640,7 @@ static enum MHD_Result patch_end(mlv_http_req *r, tus_patch *p)
                         strerror(errno));
         return send_internal(r);
     }
+    mlv_srv_received(r->srv, r->id);
     mlv_env_receipt_to_string(receipt_str, receipt);
     return send_offset(r, p->length, receipt_str);
 }
@@ -708,7 +683,7 @@ void mlv_route_tus_patch_done(mlv_http_req *r, enum MHD_RequestTerminationCode t
      * durable so the source resumes from there; checksummed bytes can no
      * longer be verified and go. */
     if (p->fd >= 0 && !p->done) {
-        if (p->has_sum || (p->offset > p->committed && commit(r, p) != 0))
+        if (p->has_sum || (p->offset > p->committed && commit(r, p) == MLV_DB_ERROR))
             discard_unverified(p);
     }
     if (p->fail_resp != NULL)

@@ -70,7 +70,8 @@ int mlv_srv_open(mlv_srv *s, const char *data_dir, const mlv_cfg *cfg)
     s->pow = mlv_powcheck_new((unsigned)cfg->pow_bits);
     s->nojs = mlv_nojs_gate_new((unsigned)cfg->nojs_max_concurrent, cfg->nojs_min_rate,
                                 cfg->nojs_grace_seconds * 1000u);
-    if (s->busy == NULL || s->pow == NULL || s->nojs == NULL) {
+    s->clocks = mlv_pending_new((int64_t)cfg->upload_expiry_hours * 3600);
+    if (s->busy == NULL || s->pow == NULL || s->nojs == NULL || s->clocks == NULL) {
         mlv_log_msg("out of memory");
         return -1;
     }
@@ -98,6 +99,7 @@ void mlv_srv_close(mlv_srv *s)
     mlv_trust_free(s->trust);
     mlv_powcheck_free(s->pow);
     mlv_nojs_gate_free(s->nojs);
+    mlv_pending_free(s->clocks);
     mlv_i18n_free(s->i18n);
     mlv_db_close(s->db);
     mlv_store_close(&s->store);
@@ -141,53 +143,125 @@ void mlv_srv_release(mlv_srv *s, const char *id)
     pthread_mutex_unlock(&s->busy_lock);
 }
 
-mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u)
+static int quota_now(mlv_srv *s, mlv_db_quota *q)
 {
-    mlv_db_quota q;
     uint64_t free_bytes;
 
     if (mlv_store_free_bytes(&s->store, &free_bytes) != 0) {
         mlv_log_msg("cannot query free space of the data directory: %s", strerror(errno));
-        return MLV_DB_ERROR;
+        return -1;
     }
-    q.max_pending = s->cfg.max_pending_uploads;
-    q.max_disk_bytes = s->cfg.max_disk_bytes;
-    q.usable_bytes = free_bytes > s->cfg.min_free_bytes ? free_bytes - s->cfg.min_free_bytes : 0;
+    q->max_pending = s->cfg.max_pending_uploads;
+    q->max_disk_bytes = s->cfg.max_disk_bytes;
+    q->usable_bytes = free_bytes > s->cfg.min_free_bytes ? free_bytes - s->cfg.min_free_bytes : 0;
+    return 0;
+}
+
+/* At the pending cap: the upload that never received a byte and has
+ * waited longest goes, if it has waited long enough. 0 if one went. */
+static int evict_unstarted(mlv_srv *s, int64_t now)
+{
+    char id[MLV_STORE_ID_HEX_BYTES];
+    mlv_db_upload u;
+    int rc = -1;
+
+    if (mlv_pending_victim(s->clocks, now, id) != 0 || mlv_srv_claim(s, id) != 0)
+        return -1;
+    /* Claimed, so no PATCH moves it now; one may have just before. */
+    switch (mlv_db_upload_get(s->db, id, &u)) {
+    case MLV_DB_OK:
+        if (u.offset == 0 && mlv_srv_discard(s, id) == MLV_DB_OK)
+            rc = 0;
+        break;
+    case MLV_DB_NOT_FOUND:
+        mlv_pending_remove(s->clocks, id);
+        rc = 0;
+        break;
+    default:
+        break;
+    }
+    mlv_srv_release(s, id);
+    return rc;
+}
+
+mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u, mlv_srv_share share)
+{
+    int64_t now = (int64_t)time(NULL);
+    mlv_db_quota q;
+    mlv_db_status dst;
+
+    if (quota_now(s, &q) != 0)
+        return MLV_DB_ERROR;
     mlv_store_id_new(u->id);
     u->offset = 0;
-    u->expires_hour = mlv_srv_upload_expiry(s);
-    return mlv_db_upload_create(s->db, u, &q);
+    u->reserved = share == MLV_SRV_SHARE_NOJS || u->length <= MLV_SRV_RESERVE_AHEAD_BYTES
+                      ? u->length
+                      : MLV_SRV_RESERVE_AHEAD_BYTES;
+    u->day = mlv_day_from_time(now);
+    /* A few tries: an evicted clock may belong to an upload already gone. */
+    for (unsigned tries = 0;; tries++) {
+        dst = mlv_db_upload_create(s->db, u, &q);
+        if (dst != MLV_DB_FULL_COUNT || tries == 4u || evict_unstarted(s, now) != 0)
+            break;
+    }
+    /* The plain form finishes within its request; recovery gives it a
+     * clock if a crash leaves it pending. */
+    if (dst == MLV_DB_OK && share == MLV_SRV_SHARE_TUS)
+        mlv_pending_add(s->clocks, u->id, now, 0);
+    return dst;
 }
 
-int64_t mlv_srv_upload_expiry(const mlv_srv *s)
+mlv_db_status mlv_srv_progress(mlv_srv *s, const char *id, uint64_t before, uint64_t offset, uint64_t written,
+                               uint64_t *reserved)
 {
-    return mlv_srv_hour_ceil((int64_t)time(NULL) + (int64_t)s->cfg.upload_expiry_hours * 3600);
+    int64_t now = (int64_t)time(NULL);
+    mlv_db_quota q;
+    mlv_db_status dst;
+
+    if (quota_now(s, &q) != 0)
+        return MLV_DB_ERROR;
+    dst = mlv_db_upload_progress(s->db, id, offset, written + MLV_SRV_RESERVE_AHEAD_BYTES, mlv_day_from_time(now), &q,
+                                 reserved);
+    if ((dst == MLV_DB_OK || dst == MLV_DB_FULL_DISK) && offset > before)
+        mlv_pending_touch(s->clocks, id, now);
+    return dst;
 }
 
-int64_t mlv_srv_hour_ceil(int64_t unix_seconds)
+int64_t mlv_srv_deadline(mlv_srv *s, const mlv_db_upload *u)
 {
-    return unix_seconds <= 0 ? 0 : (unix_seconds + 3599) / 3600;
+    return mlv_pending_deadline(s->clocks, u->id, (int64_t)time(NULL), u->offset > 0);
+}
+
+mlv_db_status mlv_srv_discard(mlv_srv *s, const char *id)
+{
+    mlv_db_status dst = mlv_db_upload_delete(s->db, id);
+
+    /* The row goes first: a file without a row is swept at start, a row
+     * without a file would be offered to the client. */
+    if (dst == MLV_DB_OK && mlv_store_part_remove(&s->store, id) != 0)
+        mlv_log_msg("cannot remove a pending upload's file; it is removed at the next start");
+    if (dst == MLV_DB_OK || dst == MLV_DB_NOT_FOUND)
+        mlv_pending_remove(s->clocks, id);
+    return dst;
+}
+
+void mlv_srv_received(mlv_srv *s, const char *id)
+{
+    mlv_pending_remove(s->clocks, id);
 }
 
 size_t mlv_srv_sweep(mlv_srv *s, int64_t now)
 {
-    mlv_db_upload *list = NULL;
-    size_t n = 0, removed = 0;
+    char (*ids)[MLV_STORE_ID_HEX_BYTES] = NULL;
+    size_t n = mlv_pending_expired(s->clocks, now, &ids), removed = 0;
 
-    if (mlv_db_upload_list(s->db, &list, &n) != MLV_DB_OK)
-        return 0;
     for (size_t i = 0; i < n; i++) {
-        if (list[i].expires_hour > now / 3600 || mlv_srv_claim(s, list[i].id) != 0)
+        if (mlv_srv_claim(s, ids[i]) != 0)
             continue;
-        /* The row goes first: a file without a row is swept at start, a
-         * row without a file would be offered to the client. */
-        if (mlv_db_upload_delete(s->db, list[i].id) == MLV_DB_OK) {
-            if (mlv_store_part_remove(&s->store, list[i].id) != 0)
-                mlv_log_msg("cannot remove an expired upload's file; it is removed at the next start");
+        if (mlv_srv_discard(s, ids[i]) == MLV_DB_OK)
             removed++;
-        }
-        mlv_srv_release(s, list[i].id);
+        mlv_srv_release(s, ids[i]);
     }
-    free(list);
+    free(ids);
     return removed;
 }

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "i18n.h"
 #include "nojs_gate.h"
+#include "pending.h"
 #include "powcheck.h"
 #include "store.h"
 #include "trust.h"
@@ -23,6 +24,8 @@ typedef struct mlv_srv {
     mlv_db *db;
     mlv_trust *trust;
     mlv_powcheck *pow;
+    /* When each pending upload last received a byte: memory only. */
+    mlv_pending *clocks;
     /* The source's pages: languages, and what they show of the
      * organisation key (its fingerprint, and the base64 key line the
      * page's script checks the manifest with). */
@@ -31,8 +34,9 @@ typedef struct mlv_srv {
     char org_pub[128];
     /* The plain form's slots and disk share (nojs_gate.h). */
     mlv_nojs_gate *nojs;
-    /* Ids some request is changing right now: PATCH, DELETE and the
-     * expiry sweep claim an upload first, so two never interleave. */
+    /* Ids some request is changing right now: PATCH, DELETE, the expiry
+     * sweep and an eviction claim an upload first, so two never
+     * interleave. */
     pthread_mutex_t busy_lock;
     char (*busy)[MLV_STORE_ID_HEX_BYTES];
     size_t busy_cap;
@@ -50,23 +54,46 @@ void mlv_srv_close(mlv_srv *s);
 int mlv_srv_claim(mlv_srv *s, const char *id);
 void mlv_srv_release(mlv_srv *s, const char *id);
 
+/* Which way a submission comes in. The reservation takes it so that a
+ * way can be given a share of the quota of its own; today both count
+ * against the same quota and pending cap. */
+typedef enum mlv_srv_share {
+    MLV_SRV_SHARE_TUS = 0, /* resumable uploads: reserved as bytes arrive */
+    MLV_SRV_SHARE_NOJS     /* the plain form: written whole at once, so reserved whole */
+} mlv_srv_share;
+
 /*
  * Records a new pending upload of u->length bytes if the pending count,
- * the disk quota and the free space allow it: fills u's id, offset and
- * expiry. MLV_DB_OK, MLV_DB_FULL_COUNT, MLV_DB_FULL_DISK, or MLV_DB_ERROR
- * (logged). Both ways in (tus and the no-JavaScript form) go through it.
+ * the disk quota and the free space allow it: fills u's id, offset,
+ * reservation (the whole length for NOJS; for TUS at most
+ * MLV_SRV_RESERVE_AHEAD_BYTES, grown by mlv_srv_progress) and day, and
+ * starts its clock. At the pending cap, an upload that never received a
+ * byte is evicted first if one is old enough (pending.h). MLV_DB_OK,
+ * MLV_DB_FULL_COUNT, MLV_DB_FULL_DISK, or MLV_DB_ERROR (logged).
  */
-mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u);
+mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u, mlv_srv_share share);
 
-/* Removes pending uploads whose expiry hour has passed (skipping claimed
+/* The pending upload `id` now durably holds `offset` bytes, `before` of
+ * them before this call, and has been sent `written` (>= offset): records
+ * the offset, restarts its clock if bytes arrived, and grows its
+ * reservation to MLV_SRV_RESERVE_AHEAD_BYTES past `written` if the quota
+ * allows. *reserved: what it holds now. MLV_DB_FULL_DISK when the
+ * reservation could not grow (the offset is recorded all the same). */
+mlv_db_status mlv_srv_progress(mlv_srv *s, const char *id, uint64_t before, uint64_t offset, uint64_t written,
+                               uint64_t *reserved);
+
+/* Unix second at which the pending upload `u` expires. */
+int64_t mlv_srv_deadline(mlv_srv *s, const mlv_db_upload *u);
+
+/* Deletes a pending upload the caller has claimed (or just made): the row
+ * first, then its file and its clock. */
+mlv_db_status mlv_srv_discard(mlv_srv *s, const char *id);
+
+/* The pending upload became a received submission: its clock goes. */
+void mlv_srv_received(mlv_srv *s, const char *id);
+
+/* Removes pending uploads whose clock has run out (skipping claimed
  * ones); returns how many. */
 size_t mlv_srv_sweep(mlv_srv *s, int64_t now);
-
-/* The expiry hour of an upload that progresses now. */
-int64_t mlv_srv_upload_expiry(const mlv_srv *s);
-
-/* Whole hours since the epoch, rounded up: the only precision at which
- * the server keeps a time of its own. */
-int64_t mlv_srv_hour_ceil(int64_t unix_seconds);
 
 #endif

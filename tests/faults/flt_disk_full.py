@@ -49,7 +49,7 @@ def scenario(root, org, manifest, envs, fill, free, what, env=None):
     st, _, _, _ = srv.request("GET", "/manifest")
     check(st == 200, f"{what}: GET /manifest still answers on a full disk ({st})")
     st, _, body, _ = srv.request("POST", "/api/v1/uploads", {"Tus-Resumable": "1.0.0",
-                                                            "Upload-Length": str(len(c[0])), **srv.pow()})
+                                                            "Upload-Length": str(len(c[0])), **srv.pow(len(c[0]))})
     check(st in (500, 507), f"{what}: no new upload is created on a full disk ({st} {body[:100]!r})")
     check(srv.proc.poll() is None, f"{what}: the server is still running")
     intact(check, data, acked, f"{what}, disk full")

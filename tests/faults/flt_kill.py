@@ -168,7 +168,9 @@ def ack_rounds(root, data, envs, rounds, acked):
 
 
 def reply_count(data):
-    db = sqlite3.connect(f"file:{data}/malyava.db?mode=ro", uri=True, timeout=30)
+    # Read-write: an import killed mid-way leaves a hot rollback journal,
+    # which the next opener (as the server's next start would) rolls back.
+    db = sqlite3.connect(f"{data}/malyava.db", timeout=30)
     try:
         return db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
     finally:

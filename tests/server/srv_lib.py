@@ -199,17 +199,18 @@ class Server:
         """A request to the editors' listener."""
         return self.request(method, path, headers, body, timeout, port=self.editors_port)
 
-    def pow(self):
-        """{"Malyava-Pow": value} solving a fresh challenge from the server."""
-        st, _, body, _ = self.request("GET", "/api/v1/pow")
+    def pow(self, length=None):
+        """{"Malyava-Pow": value} solving a fresh challenge from the server,
+        for an upload of `length` bytes (the work grows with it)."""
+        st, _, body, _ = self.request("GET", "/api/v1/pow" + ("" if length is None else f"?length={length}"))
         if st != 200:
             raise RuntimeError(f"GET /api/v1/pow answered {st}: {body!r}")
         ch = json.loads(body)
         return {"Malyava-Pow": pow_solve(ch["challenge"], ch["bits"])}
 
     def create(self, length, extra=None):
-        st, h, body, _ = self.request("POST", "/api/v1/uploads", {**TUS, "Upload-Length": str(length), **self.pow(),
-                                                                  **(extra or {})})
+        st, h, body, _ = self.request("POST", "/api/v1/uploads", {**TUS, "Upload-Length": str(length),
+                                                                  **self.pow(length), **(extra or {})})
         if st != 201:
             raise RuntimeError(f"POST answered {st}: {body!r}")
         return h["location"]

@@ -25,7 +25,7 @@ check = Checks()
 
 def refused(srv, data, length, status, what):
     before = snapshot(data)
-    st, h, body, raw = srv.request("POST", U, {**TUS, "Upload-Length": str(length), **srv.pow()})
+    st, h, body, raw = srv.request("POST", U, {**TUS, "Upload-Length": str(length), **srv.pow(length)})
     check(st == status, f"{what}: status {st}, expected {status} ({body!r})")
     check(body.endswith(b"\n") and body.count(b"\n") == 1 and security_headers_ok(h, raw), f"{what}: one-line message")
     check(snapshot(data) == before, f"{what}: nothing stored changed")

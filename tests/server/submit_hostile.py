@@ -83,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, body=s.manifest if s.mode != "big_manifest" else s.manifest + b"#" * 70000)
         elif self.path == "/manifest.minisig":
             self.answer(200, body=s.sig)
-        elif self.path == "/api/v1/pow":
+        elif self.path.split("?")[0] == "/api/v1/pow":
             s.challenge = secrets.token_hex(32)
             self.answer(200, {"Content-Type": "application/json"},
                         b'{"challenge":"%s","bits":%d}' % (s.challenge.encode(), POW_BITS))
@@ -200,8 +200,8 @@ def main():
               f"503, 460, a failed HEAD and a lost final answer are all ridden out: {p.stdout!r} {p.stderr}")
         check(p.stderr.count("retrying in") >= 3, f"each retry is reported: {p.stderr}")
         check(srv.log[-1][0] == "HEAD", "the lost final answer is recovered with a HEAD")
-        check(srv.pow_failures == 0 and ("GET", "/api/v1/pow") in srv.log,
-              "the client fetched a challenge and solved it before creating the upload")
+        check(srv.pow_failures == 0 and uploads and ("GET", f"/api/v1/pow?length={uploads[0]['length']}") in srv.log,
+              "the client fetched a challenge for its upload's length and solved it before creating the upload")
         check(os.listdir(tmp) == [], "nothing left in TMPDIR")
         check.exit()
     finally:

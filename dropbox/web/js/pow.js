@@ -77,10 +77,12 @@ function solveAside(sodium, challenge, bits) {
   });
 }
 
-// The Malyava-Pow header value for a fresh challenge from this server;
+// The Malyava-Pow header value for a fresh challenge from this server,
+// for an upload of `length` bytes if given (the work grows with it);
 // null when the server asks for none (an older server without the route).
-export async function proofOfWork(sodium) {
-  const r = await fetch('/api/v1/pow', { cache: 'no-store', credentials: 'omit' });
+export async function proofOfWork(sodium, length) {
+  const query = length === undefined ? '' : `?length=${length}`;
+  const r = await fetch(`/api/v1/pow${query}`, { cache: 'no-store', credentials: 'omit' });
   if (r.status === 404) return null;
   if (!r.ok) throw new Error(`/api/v1/pow: ${r.status}`);
   const pow = await r.json();

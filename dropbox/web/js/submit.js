@@ -140,11 +140,12 @@ async function upload(record, files, editors) {
   const sources = files.map((f) => f.source);
   const digests = files.map((f) => f.blake2b);
   for (let attempt = 1; ; attempt++) {
-    status(t('st_pow'));
-    const answer = await proofOfWork(sodium);
     // A fresh file key and stream for every attempt: a sealed envelope's
-    // bytes cannot be made twice.
+    // bytes cannot be made twice. Its length is known before a byte is
+    // sealed, and the proof of work is for that length.
     const sealer = new PayloadSealer(sodium, editors, record, sources, digests);
+    status(t('st_pow'));
+    const answer = await proofOfWork(sodium, sealer.length);
     status(t('st_upload'));
     const meter = progressMeter(sealer.length);
     const tus = new TusUpload({

@@ -102,8 +102,8 @@
 /* Below 64 KiB not even a short text testimony fits once padded. */
 #define MLV_SRV_MIN_MAX_SUBMISSION_BYTES (64u * 1024u)
 
-/* Disk quota for pending reservations (their declared lengths) plus stored
- * envelopes: uploads are refused with 507 before the volume fills. */
+/* Disk quota for stored envelopes plus what pending uploads have reserved
+ * (below): uploads are refused with 507 before the volume fills. */
 #define MLV_SRV_DEFAULT_MAX_DISK_BYTES (64ull * 1024u * 1024u * 1024u)
 #define MLV_SRV_MIN_MAX_DISK_BYTES (1024u * 1024u)
 
@@ -115,9 +115,21 @@
  * journal and the system keep working when other data shares the disk. */
 #define MLV_SRV_DEFAULT_MIN_FREE_BYTES (1024ull * 1024u * 1024u)
 
-/* Uploads created but not finished. Each holds a reservation and a file;
- * the cap stops a flood of POSTs from reserving the whole quota cheaply. */
-#define MLV_SRV_DEFAULT_MAX_PENDING_UPLOADS 256u
+/* A pending upload reserves, against the quota and the free space, what
+ * it has received plus this much ahead of it (never past its declared
+ * length), the reservation growing as bytes arrive. An upload up to this
+ * size is reserved whole at creation, so it never meets 507 once created;
+ * a declaration no byte backs holds no more than this; and it is large
+ * enough that a fast upload extends its reservation (one commit) only
+ * every 16 MiB. */
+#define MLV_SRV_RESERVE_AHEAD_BYTES (16u * 1024u * 1024u)
+
+/* Uploads created but not finished. Each holds a file, a row and at most
+ * MLV_SRV_RESERVE_AHEAD_BYTES it has not received (16 GiB at the cap, a
+ * quarter of the default quota). Ten times what 100 proofs of work at the
+ * default difficulty can create, and uploads that never send a byte are
+ * evicted first (below), so a flood's budget does not reach it. */
+#define MLV_SRV_DEFAULT_MAX_PENDING_UPLOADS 1024u
 #define MLV_SRV_MAX_MAX_PENDING_UPLOADS 100000u
 
 /* Simultaneous connections. Each may touch at most its memory pool (below)
@@ -133,9 +145,10 @@
 #define MLV_SRV_MIN_TIMEOUT_SECONDS 5u
 #define MLV_SRV_MAX_TIMEOUT_SECONDS 3600u
 
-/* Hours an unfinished upload lives after its last progress. A day lets a
- * source on a jammed link come back later; the hour is also the precision
- * at which the expiry is stored. */
+/* Hours an unfinished upload lives after the last byte it received (a
+ * request without bytes moves nothing). A day lets a source on a jammed
+ * link come back later. The clock is kept in memory only: the database
+ * holds the day, never the hour. */
 #define MLV_SRV_DEFAULT_UPLOAD_EXPIRY_HOURS 24u
 #define MLV_SRV_MAX_UPLOAD_EXPIRY_HOURS (30u * 24u)
 
@@ -183,11 +196,22 @@
  * this the connection is closed instead of wasting the source's link. */
 #define MLV_SRV_DRAIN_MAX_BYTES (4u * 1024u * 1024u)
 
+/* An upload that never received a byte expires this long after its
+ * creation: a client sends its first PATCH at once, so only a declaration
+ * nothing backs waits this long. */
+#define MLV_SRV_UNSTARTED_EXPIRY_SECONDS 900u
+
+/* At the pending-upload cap, a new upload evicts the one that never
+ * received a byte and was created longest ago, once it has waited this
+ * long: time enough for an honest client's first PATCH to arrive. */
+#define MLV_SRV_EVICT_UNSTARTED_SECONDS 60u
+
 /* Retry-After for 503 answers (too many pending uploads, expired manifest). */
 #define MLV_SRV_RETRY_AFTER_SECONDS 600u
 
-/* How often the running server drops expired uploads. */
-#define MLV_SRV_SWEEP_SECONDS 300u
+/* How often the running server drops expired uploads (a look at the
+ * clocks in memory, then a row and a file per expired upload). */
+#define MLV_SRV_SWEEP_SECONDS 60u
 
 /* The editor export token: 256 bits, so guessing is hopeless and a fast
  * hash (BLAKE2b-256) is enough to store it. */
@@ -261,12 +285,21 @@
  * admin raises it under a flood; 0 turns it off. */
 #define MLV_SRV_DEFAULT_POW_BITS 20u
 #define MLV_SRV_MAX_POW_BITS 32u
+/* The work grows with the declared length: pow_bits buys up to
+ * max_disk_bytes / 512 (128 MiB of the default quota), and each doubling
+ * of the length past that costs one bit more (a 2 GiB upload 16 times the
+ * work of a 1 MB one). So N solutions at pow_bits can never hold more than
+ * N/512 of the quota, pending or received, and a flood must pay for the
+ * bytes it would take; a 2 GiB upload over Tor takes hours, its work a
+ * minute on a phone. */
+#define MLV_SRV_POW_QUOTA_SHARES 512u
 /* A challenge is good this long after it was issued: a phone on a bad
  * link solves it and creates the upload well within it. */
 #define MLV_SRV_POW_VALID_MINUTES 30u
 /* Used challenges remembered (until they expire) to refuse a second use:
  * 64 Ki in half an hour is 36 uploads a second, far beyond what the
- * pending-upload cap lets through anyway; past it, creation waits (503). */
+ * quota and the pending-upload cap let through anyway; past it, creation
+ * waits (503). */
 #define MLV_SRV_POW_MAX_USED 65536u
 
 /* The no-JavaScript form (POST /nojs): the server holds the whole body in
