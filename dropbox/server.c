@@ -198,10 +198,11 @@ mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u, mlv_srv_share share)
                       ? u->length
                       : MLV_SRV_RESERVE_AHEAD_BYTES;
     u->day = mlv_day_from_time(now);
-    /* A few tries: an evicted clock may belong to an upload already gone. */
+    /* At the cap, expired uploads go first, then one that never sent a
+     * byte; a few tries, as an evicted clock may be of an upload gone. */
     for (unsigned tries = 0;; tries++) {
         dst = mlv_db_upload_create(s->db, u, &q);
-        if (dst != MLV_DB_FULL_COUNT || tries == 4u || evict_unstarted(s, now) != 0)
+        if (dst != MLV_DB_FULL_COUNT || tries == 4u || (mlv_srv_sweep(s, now) == 0 && evict_unstarted(s, now) != 0))
             break;
     }
     /* The plain form finishes within its request; recovery gives it a

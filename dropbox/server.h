@@ -67,8 +67,9 @@ typedef enum mlv_srv_share {
  * the disk quota and the free space allow it: fills u's id, offset,
  * reservation (the whole length for NOJS; for TUS at most
  * MLV_SRV_RESERVE_AHEAD_BYTES, grown by mlv_srv_progress) and day, and
- * starts its clock. At the pending cap, an upload that never received a
- * byte is evicted first if one is old enough (pending.h). MLV_DB_OK,
+ * starts its clock. At the pending cap, expired uploads are removed, else
+ * an upload that never received a byte is evicted if one has waited
+ * MLV_SRV_EVICT_UNSTARTED_SECONDS. MLV_DB_OK,
  * MLV_DB_FULL_COUNT, MLV_DB_FULL_DISK, or MLV_DB_ERROR (logged).
  */
 mlv_db_status mlv_srv_reserve(mlv_srv *s, mlv_db_upload *u, mlv_srv_share share);

@@ -39,11 +39,11 @@ class Clock:
             f.write(offset + "\n")
         os.rename(self.file + ".new", self.file)
 
-    def server(self, data):
+    def server(self, data, *flags):
         saved = {k: os.environ.get(k) for k in self.env}
         os.environ.update(self.env)
         try:
-            return Server(data, *FLAGS).start()
+            return Server(data, *(flags or FLAGS)).start()
         finally:
             for k, v in saved.items():
                 if v is None:
