@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include <malyava/fileio.h>
+#include <malyava/manifest.h>
 
 #include "log.h"
 
@@ -50,6 +51,13 @@ static int file_name(char *buf, size_t size, const char *id, const char *ext)
     }
     snprintf(buf, size, "%s%s", id, ext);
     return 0;
+}
+
+/* A directory's modification time would tell when a file last came or
+ * went in it: it is set back to the start of the day, like the files. */
+static int date_dir(int dir_fd)
+{
+    return mlv_store_set_day(dir_fd, mlv_day_today());
 }
 
 int mlv_store_create(const char *path)
@@ -141,7 +149,7 @@ int mlv_store_part_create(const mlv_store *s, const char *id)
         return -1;
     /* The new name must survive a crash before the row that points to it
      * is committed, or recovery would drop the row as fileless. */
-    if (mlv_file_sync_dir_fd(s->uploads_fd) != 0) {
+    if (date_dir(s->uploads_fd) != 0 || mlv_file_sync_dir_fd(s->uploads_fd) != 0) {
         close(fd);
         unlinkat(s->uploads_fd, name, 0);
         return -1;
@@ -175,6 +183,8 @@ int mlv_store_part_remove(const mlv_store *s, const char *id)
     if (file_name(name, sizeof name, id, ".part") != 0)
         return -1;
     if (unlinkat(s->uploads_fd, name, 0) != 0 && errno != ENOENT)
+        return -1;
+    if (date_dir(s->uploads_fd) != 0)
         return -1;
     return mlv_file_sync_dir_fd(s->uploads_fd);
 }
@@ -239,7 +249,8 @@ int mlv_store_promote(const mlv_store *s, const char *id, int fd, uint64_t lengt
         return -1;
     if (renameat(s->uploads_fd, from, s->envelopes_fd, to) != 0)
         return -1;
-    if (mlv_file_sync_dir_fd(s->envelopes_fd) != 0 || mlv_file_sync_dir_fd(s->uploads_fd) != 0)
+    if (date_dir(s->envelopes_fd) != 0 || date_dir(s->uploads_fd) != 0 ||
+        mlv_file_sync_dir_fd(s->envelopes_fd) != 0 || mlv_file_sync_dir_fd(s->uploads_fd) != 0)
         return -1;
     return 0;
 }
@@ -252,7 +263,8 @@ int mlv_store_demote(const mlv_store *s, const char *id)
         return -1;
     if (renameat(s->envelopes_fd, from, s->uploads_fd, to) != 0)
         return -1;
-    if (mlv_file_sync_dir_fd(s->uploads_fd) != 0 || mlv_file_sync_dir_fd(s->envelopes_fd) != 0)
+    if (date_dir(s->uploads_fd) != 0 || date_dir(s->envelopes_fd) != 0 ||
+        mlv_file_sync_dir_fd(s->uploads_fd) != 0 || mlv_file_sync_dir_fd(s->envelopes_fd) != 0)
         return -1;
     return 0;
 }

@@ -7,9 +7,10 @@
  *   uploads/<id>.part                              pending upload: ciphertext so far
  *   envelopes/<id>.env                             received submission
  *
- * Ids are 16 random bytes as 32 lowercase hex digits. Every stored file
- * has its times set to the start of its day; ctime still shows the last
- * change (docs/DEPLOY.md).
+ * Ids are 16 random bytes as 32 lowercase hex digits. Every stored file,
+ * and uploads/ and envelopes/ when a file comes or goes, has its times set
+ * to the start of the day; ctime still shows the last change
+ * (docs/DEPLOY.md).
  */
 #ifndef MALYAVA_DROPBOX_STORE_H
 #define MALYAVA_DROPBOX_STORE_H
