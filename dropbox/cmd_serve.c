@@ -109,7 +109,8 @@ static void reload_trust(mlv_srv *s, uint64_t grace_days)
 }
 
 /* Until SIGTERM or SIGINT: SIGHUP reloads the manifests, pow_bits and
- * manifest_grace_days, and every MLV_SRV_SWEEP_SECONDS expired uploads go. */
+ * manifest_grace_days, and every MLV_SRV_SWEEP_SECONDS expired uploads go
+ * and ctimes are blurred. */
 static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_overrides *o)
 {
     struct timespec tick = { (time_t)MLV_SRV_SWEEP_SECONDS, 0 };
@@ -124,6 +125,10 @@ static void wait_for_signals(mlv_srv *s, const sigset_t *set, const mlv_cmd_over
             notice_expiry(s, 1);
         } else if (sig < 0 && errno == EAGAIN) {
             mlv_srv_sweep(s, (int64_t)time(NULL));
+            /* What moved since the last tick has its ctime blurred with
+             * the rest (store.h). */
+            if (mlv_store_touch_all(&s->store) != 0)
+                mlv_log_msg("cannot reset the times of stored files: %s", strerror(errno));
             run_retention(s);
             notice_expiry(s, 0);
         }

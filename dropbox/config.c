@@ -61,13 +61,15 @@ static const struct cfg_key {
     { "max_disk_bytes", CFG_BYTES, offsetof(mlv_cfg, max_disk_bytes), MLV_SRV_MIN_MAX_DISK_BYTES,
       MLV_SRV_MAX_BYTES_SETTING,
       MLV_SRV_DEFAULT_MAX_DISK_BYTES,
-      "Quota for stored envelopes plus what pending uploads reserved; over it, 507." },
+      "Quota for stored envelopes plus what pending uploads reserve (what each has\n"
+      "received and at most 16 MiB ahead); over it, 507." },
     { "min_free_bytes", CFG_BYTES, offsetof(mlv_cfg, min_free_bytes), 0, MLV_SRV_MAX_BYTES_SETTING,
       MLV_SRV_DEFAULT_MIN_FREE_BYTES,
       "Free space always left on the volume; uploads that would eat into it get 507." },
     { "max_pending_uploads", CFG_COUNT, offsetof(mlv_cfg, max_pending_uploads), 1,
       MLV_SRV_MAX_MAX_PENDING_UPLOADS, MLV_SRV_DEFAULT_MAX_PENDING_UPLOADS,
-      "Unfinished uploads at once; more get 503 with Retry-After." },
+      "Unfinished uploads at once; at the cap expired ones go, then one that never\n"
+      "sent a byte for a minute; else 503 with Retry-After." },
     { "max_connections", CFG_COUNT, offsetof(mlv_cfg, max_connections), 1, MLV_SRV_MAX_MAX_CONNECTIONS,
       MLV_SRV_DEFAULT_MAX_CONNECTIONS, "Simultaneous connections; each costs at most 128 KiB." },
     { "timeout_seconds", CFG_COUNT, offsetof(mlv_cfg, timeout_seconds), MLV_SRV_MIN_TIMEOUT_SECONDS,
@@ -75,7 +77,8 @@ static const struct cfg_key {
       "Seconds a connection may stay silent before it is closed (its upload stays resumable)." },
     { "upload_expiry_hours", CFG_COUNT, offsetof(mlv_cfg, upload_expiry_hours), 1,
       MLV_SRV_MAX_UPLOAD_EXPIRY_HOURS, MLV_SRV_DEFAULT_UPLOAD_EXPIRY_HOURS,
-      "Hours an unfinished upload is kept after its last progress." },
+      "Hours an unfinished upload is kept after the last byte it received (one\n"
+      "that never sends a byte: 15 minutes)." },
     { "manifest_grace_days", CFG_COUNT, offsetof(mlv_cfg, manifest_grace_days), 0,
       MLV_SRV_MAX_MANIFEST_GRACE_DAYS, MLV_SRV_DEFAULT_MANIFEST_GRACE_DAYS,
       "Days after install-manifest during which envelopes sealed to the previous\n"
@@ -97,7 +100,8 @@ static const struct cfg_key {
       "Days anything received (submissions, replies) is kept, exported or not." },
     { "pow_bits", CFG_COUNT, offsetof(mlv_cfg, pow_bits), 0, MLV_SRV_MAX_POW_BITS, MLV_SRV_DEFAULT_POW_BITS,
       "Leading zero bits of the proof of work a client computes before it may\n"
-      "create an upload (about 2^N hashes; 20 takes a cheap phone a few seconds).\n"
+      "create an upload of up to max_disk_bytes/512 bytes, one more per doubling\n"
+      "past it (about 2^N hashes; 20 takes a cheap phone a few seconds).\n"
       "Raise it under a flood of fake uploads, then send SIGHUP; 0 turns it off.\n"
       "Registering a codename for replies asks the same work." },
     { "nojs_max_concurrent", CFG_COUNT, offsetof(mlv_cfg, nojs_max_concurrent), 1, MLV_SRV_MAX_NOJS_MAX_CONCURRENT,

@@ -641,6 +641,8 @@ static enum MHD_Result patch_end(mlv_http_req *r, tus_patch *p)
         return send_internal(r);
     }
     mlv_srv_received(r->srv, r->id);
+    if (mlv_store_touch_all(&r->srv->store) != 0)
+        mlv_log_msg("cannot reset the times of stored files: %s", strerror(errno));
     mlv_env_receipt_to_string(receipt_str, receipt);
     return send_offset(r, p->length, receipt_str);
 }

@@ -1,6 +1,7 @@
 /* See store.h. */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -196,6 +197,42 @@ int mlv_store_set_day(int fd, int64_t day)
     ts[0].tv_sec = ts[1].tv_sec = (time_t)(day * 86400);
     ts[0].tv_nsec = ts[1].tv_nsec = 0;
     return futimens(fd, ts);
+}
+
+/* Sets the times of every file in `dir_fd` to what they are, which moves
+ * each one's ctime to now. */
+static int touch_dir(int dir_fd)
+{
+    int fd = openat(dir_fd, ".", DIR_FLAGS), rc = 0;
+    struct timespec ts[2];
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    if (fd < 0)
+        return -1;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        ts[0] = ts[1] = st.st_mtim;
+        if (utimensat(dir_fd, de->d_name, ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT)
+            rc = -1;
+    }
+    closedir(d);
+    return rc;
+}
+
+int mlv_store_touch_all(const mlv_store *s)
+{
+    int up = touch_dir(s->uploads_fd), env = touch_dir(s->envelopes_fd);
+
+    return up == 0 && env == 0 && date_dir(s->uploads_fd) == 0 && date_dir(s->envelopes_fd) == 0 ? 0 : -1;
 }
 
 static int receipt_of(int fd, uint64_t length, uint8_t receipt[MLV_RECEIPT_BYTES])

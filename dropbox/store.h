@@ -9,8 +9,8 @@
  *
  * Ids are 16 random bytes as 32 lowercase hex digits. Every stored file,
  * and uploads/ and envelopes/ when a file comes or goes, has its times set
- * to the start of the day; ctime still shows the last change
- * (docs/DEPLOY.md).
+ * to the start of the day; ctimes are blurred together
+ * (mlv_store_touch_all, docs/DEPLOY.md).
  */
 #ifndef MALYAVA_DROPBOX_STORE_H
 #define MALYAVA_DROPBOX_STORE_H
@@ -65,6 +65,16 @@ int mlv_store_part_remove(const mlv_store *s, const char *id);
 
 /* Sets a file's access and modification times to 00:00 UTC of `day`. */
 int mlv_store_set_day(int fd, int64_t day);
+
+/*
+ * A file's ctime is the kernel's and cannot be set back, but every change
+ * to the file moves it to now: when a file was written or renamed is in
+ * it, to the nanosecond. Setting the times of every file in uploads/ and
+ * envelopes/ to what they already are gives all of them the same ctime,
+ * that of this call, so none tells its own. Run after each received
+ * submission and at each sweep; O(files).
+ */
+int mlv_store_touch_all(const mlv_store *s);
 
 /*
  * Makes a complete upload a received envelope: fsyncs `fd` (which must

@@ -20,7 +20,9 @@ read byte by byte with tests/server/sqlite_raw.py (no SQLite):
   counted in hours, minutes, seconds or milliseconds (pending uploads had
   an expiry hour).
 - once the uploads stop, files and directories under uploads/ and
-  envelopes/ bear the start of their day.
+  envelopes/ bear the start of their day, and no envelope's ctime (the
+  kernel's, which cannot be set) tells when it arrived: each received
+  submission gives every stored file the same one.
 """
 import os
 import sys
@@ -115,7 +117,7 @@ def main():
         def copier():
             while not stop.is_set():
                 copies.append(snapshot_files(data))
-                time.sleep(0.003)
+                time.sleep(0.01)
 
         th = threading.Thread(target=copier)
         th.start()
@@ -129,7 +131,8 @@ def main():
                     st, h, _, _ = srv.patch(loc, off, env[off:end])
                     got = h.get("malyava-receipt")
                 check(got == receipt, "a submission is received")
-                time.sleep(0.05)
+                last_received = time.time()
+                time.sleep(0.2)
             for env, _ in envs[SUBMISSIONS:]:
                 loc = srv.create(len(env))
                 check(srv.patch(loc, 0, env[:len(env) // 2])[0] == 204, "an upload stops half-way")
@@ -160,6 +163,10 @@ def main():
             for n in [""] + os.listdir(d):
                 check(os.stat(os.path.join(d, n)).st_mtime % 86400 == 0,
                       f"{sub}/{n} bears the start of its day")
+        ctimes = [os.stat(os.path.join(data, "envelopes", n)).st_ctime for n in os.listdir(os.path.join(data, "envelopes"))]
+        check(len(ctimes) == SUBMISSIONS and min(ctimes) >= last_received - 0.5,
+              f"no envelope's ctime is its own: the earliest is {last_received - min(ctimes):.1f} s before the "
+              f"last arrival")
     check.exit()
 
 
