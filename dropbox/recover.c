@@ -1,7 +1,6 @@
 /* See recover.h. */
 #include "recover.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,59 +12,6 @@
 #include <malyava/limits.h>
 
 #include "log.h"
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* Names first, changes after: a directory is not edited while read. */
-static int list_dir(int dir_fd, char ***out, size_t *n)
-{
-    char **names = NULL;
-    size_t count = 0, cap = 0;
-    struct dirent *de;
-    int fd = dup(dir_fd), rc = -1;
-    DIR *d;
-
-    *out = NULL;
-    *n = 0;
-    if (fd < 0)
-        return -1;
-    d = fdopendir(fd);
-    if (d == NULL) {
-        close(fd);
-        return -1;
-    }
-    rewinddir(d);
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (count == cap) {
-            size_t ncap = cap == 0 ? 64 : cap * 2u;
-            char **grown = reallocarray(names, ncap, sizeof *names);
-            if (grown == NULL)
-                goto out;
-            names = grown;
-            cap = ncap;
-        }
-        names[count] = strdup(de->d_name);
-        if (names[count] == NULL)
-            goto out;
-        count++;
-    }
-    *out = names;
-    *n = count;
-    names = NULL;
-    rc = 0;
-out:
-    if (names != NULL)
-        free_names(names, count);
-    closedir(d);
-    return rc;
-}
 
 /* "<id><ext>" -> id, or 0 if the name is not of that form. */
 static int id_of(const char *name, const char *ext, char id[MLV_STORE_ID_HEX_BYTES])
@@ -99,7 +45,7 @@ static int recover_envelopes(mlv_srv *s, mlv_recover_report *rep)
     mlv_db_status dst = MLV_DB_OK;
     size_t n;
 
-    if (list_dir(s->store.envelopes_fd, &names, &n) != 0)
+    if (mlv_store_list(s->store.envelopes_fd, &names, &n) != 0)
         return -1;
     for (size_t i = 0; i < n && dst != MLV_DB_ERROR; i++) {
         if (!id_of(names[i], ".env", id)) {
@@ -115,7 +61,7 @@ static int recover_envelopes(mlv_srv *s, mlv_recover_report *rep)
         else if (dst == MLV_DB_NOT_FOUND)
             remove_stray(s->store.envelopes_fd, names[i], rep);
     }
-    free_names(names, n);
+    mlv_store_names_free(names, n);
     return dst == MLV_DB_ERROR ? -1 : 0;
 }
 
@@ -163,7 +109,7 @@ static int recover_uploads(mlv_srv *s, int64_t now, mlv_recover_report *rep)
     mlv_db_status dst = MLV_DB_OK;
     size_t n;
 
-    if (list_dir(s->store.uploads_fd, &names, &n) != 0)
+    if (mlv_store_list(s->store.uploads_fd, &names, &n) != 0)
         return -1;
     for (size_t i = 0; i < n && dst != MLV_DB_ERROR; i++) {
         if (id_of(names[i], ".part", id))
@@ -171,7 +117,7 @@ static int recover_uploads(mlv_srv *s, int64_t now, mlv_recover_report *rep)
         else
             remove_stray(s->store.uploads_fd, names[i], rep);
     }
-    free_names(names, n);
+    mlv_store_names_free(names, n);
     return dst == MLV_DB_ERROR ? -1 : 0;
 }
 
@@ -241,13 +187,13 @@ static int recover_root(mlv_srv *s, mlv_recover_report *rep)
     char **names;
     size_t n;
 
-    if (list_dir(s->store.dir_fd, &names, &n) != 0)
+    if (mlv_store_list(s->store.dir_fd, &names, &n) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (is_replace_temp(names[i]) || is_bundle_temp(names[i]))
             remove_stray(s->store.dir_fd, names[i], rep);
     }
-    free_names(names, n);
+    mlv_store_names_free(names, n);
     return 0;
 }
 

@@ -199,16 +199,25 @@ int mlv_store_set_day(int fd, int64_t day)
     return futimens(fd, ts);
 }
 
-/* Sets the times of every file in `dir_fd` to what they are, which moves
- * each one's ctime to now. */
-static int touch_dir(int dir_fd)
+void mlv_store_names_free(char **names, size_t n)
 {
-    int fd = openat(dir_fd, ".", DIR_FLAGS), rc = 0;
-    struct timespec ts[2];
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int mlv_store_list(int dir_fd, char ***out, size_t *n)
+{
+    char **names = NULL;
+    size_t count = 0, cap = 0;
     struct dirent *de;
-    struct stat st;
+    /* A descriptor of its own (openat, not dup: this also runs under the
+     * seccomp filter), so the caller's keeps its position. */
+    int fd = openat(dir_fd, ".", DIR_FLAGS), rc = -1;
     DIR *d;
 
+    *out = NULL;
+    *n = 0;
     if (fd < 0)
         return -1;
     d = fdopendir(fd);
@@ -217,14 +226,52 @@ static int touch_dir(int dir_fd)
         return -1;
     }
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISREG(st.st_mode))
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (count == cap) {
+            size_t ncap = cap == 0 ? 64 : cap * 2u;
+            char **grown = reallocarray(names, ncap, sizeof *names);
+            if (grown == NULL)
+                goto out;
+            names = grown;
+            cap = ncap;
+        }
+        names[count] = strdup(de->d_name);
+        if (names[count] == NULL)
+            goto out;
+        count++;
+    }
+    *out = names;
+    *n = count;
+    names = NULL;
+    rc = 0;
+out:
+    if (names != NULL)
+        mlv_store_names_free(names, count);
+    closedir(d);
+    return rc;
+}
+
+/* Sets the times of every file in `dir_fd` to what they are, which moves
+ * each one's ctime to now. */
+static int touch_dir(int dir_fd)
+{
+    struct timespec ts[2];
+    struct stat st;
+    char **names;
+    size_t n;
+    int rc = 0;
+
+    if (mlv_store_list(dir_fd, &names, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (fstatat(dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         ts[0] = ts[1] = st.st_mtim;
-        if (utimensat(dir_fd, de->d_name, ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT)
+        if (utimensat(dir_fd, names[i], ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT)
             rc = -1;
     }
-    closedir(d);
+    mlv_store_names_free(names, n);
     return rc;
 }
 

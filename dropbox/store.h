@@ -66,6 +66,12 @@ int mlv_store_part_remove(const mlv_store *s, const char *id);
 /* Sets a file's access and modification times to 00:00 UTC of `day`. */
 int mlv_store_set_day(int fd, int64_t day);
 
+/* The names in a directory (not "." and ".."), read whole before the
+ * caller changes anything: *out is malloc'd, free it with
+ * mlv_store_names_free. */
+int mlv_store_list(int dir_fd, char ***out, size_t *n);
+void mlv_store_names_free(char **names, size_t n);
+
 /*
  * A file's ctime is the kernel's and cannot be set back, but every change
  * to the file moves it to now: when a file was written or renamed is in
