@@ -4,7 +4,7 @@
  * from the 31st; forged, edited, weak, reused and malformed ones are
  * refused; a refused attempt does not spend a challenge; the memory of
  * used challenges is bounded and frees itself as they expire; another
- * key (a restart) voids every challenge.
+ * key (a restart) voids every challenge; the price of a length.
  */
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +127,40 @@ static void test_memory_bound(void)
     mlv_powcheck_free(p);
 }
 
+/* The price of a length (docs/PROTOCOL.md): pow_bits up to 1/512 of the
+ * quota, one bit per doubling past it, never over 32, none when off; and
+ * the gate asks exactly that. */
+static void test_price(void)
+{
+    const uint64_t quota = 64ull << 30, unit = quota / MLV_SRV_POW_QUOTA_SHARES;
+    mlv_powcheck *p = mlv_powcheck_new(20), *off = mlv_powcheck_new(0), *hard = mlv_powcheck_new(30);
+    uint8_t ch[MLV_POW_CHALLENGE_BYTES];
+    char h[MLV_POWCHECK_HEADER_BYTES + 1u];
+
+    CHECK(p != NULL && off != NULL && hard != NULL);
+    CHECK_EQ_INT(unit, 128u << 20);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, 0, quota), 20);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, 1000000, quota), 20);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, unit, quota), 20);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, unit + 1, quota), 21);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, 2 * unit, quota), 21);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, 3 * unit, quota), 22);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, 2ull << 30, quota), 24);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, UINT64_MAX, quota), MLV_POW_MAX_BITS);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(hard, 2ull << 30, quota), MLV_POW_MAX_BITS);
+    CHECK_EQ_INT(mlv_powcheck_bits_for(p, 1000, 100), 30); /* a quota under 512 bytes: a unit of 1 */
+    CHECK_EQ_INT(mlv_powcheck_bits_for(off, 2ull << 30, quota), 0);
+    mlv_powcheck_set_bits(p, 8);
+    mlv_powcheck_issue(p, T0, ch);
+    header(h, ch, 9, 1);
+    CHECK_EQ_INT(mlv_powcheck_verify_bits(p, h, T0, 9), MLV_POWCHECK_WEAK);
+    header(h, ch, 9, 0);
+    CHECK_EQ_INT(mlv_powcheck_verify_bits(p, h, T0, 9), MLV_POWCHECK_OK);
+    mlv_powcheck_free(p);
+    mlv_powcheck_free(off);
+    mlv_powcheck_free(hard);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -134,5 +168,6 @@ int main(void)
     test_parse();
     test_clock();
     test_memory_bound();
+    test_price();
     return check_exit();
 }
