@@ -235,6 +235,7 @@ int mlv_cmd_serve(int argc, char **argv)
                     rep.strays, rep.rows);
     run_retention(&srv);
     notice_expiry(&srv, 1);
+    mlv_store_touch_all(&srv.store);
     /* Blocked before MHD starts, so its threads inherit the mask and only
      * the main thread ever takes these. */
     sigemptyset(&set);

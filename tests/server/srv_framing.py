@@ -2,7 +2,9 @@
 """A request whose body length is ambiguous is refused and its connection
 ends (RFC 9112 §6.1, §6.3).
 
-On every route that takes a body, and on one that does not: both
+On every route that takes a body, on either listener (the editors' routes
+on theirs, and on the public one where they are unknown), and on one that
+takes none: both
 Content-Length and Transfer-Encoding, Content-Length twice with different
 values, or a Transfer-Encoding whose last coding is not chunked. Each gets
 400 and the server closes the connection, so what follows on it (here a
@@ -62,24 +64,29 @@ def main():
     with Dropbox("framing") as box:
         srv = box.srv
         loc = srv.create(100_000)
+        public, editors = srv.port, srv.editors_port
         routes = [
-            ("POST", "/nojs", {"Content-Type": "multipart/form-data; boundary=b"},
+            (public, "POST", "/nojs", {"Content-Type": "multipart/form-data; boundary=b"},
              b"--b\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhello\r\n--b--\r\n"),
-            ("POST", "/api/v1/uploads", {**TUS, "Upload-Length": "100000", **srv.pow()}, b""),
-            ("PATCH", loc, {**TUS, "Content-Type": OCTETS, "Upload-Offset": "0"}, b"M" * 64),
-            ("POST", "/api/v1/export/ack", {"Authorization": "Bearer " + "A" * 43}, b"malyava-ack 1\n"),
-            ("POST", "/api/v1/replies/import", {"Authorization": "Bearer " + "A" * 43}, b"SQLite format 3\0"),
-            ("POST", "/api/v1/replies/register", {}, b"00" * 32 + b"\n" + b"11" * 32 + b"\n"),
-            ("POST", "/api/v1/replies/fetch", {}, b"00" * 32 + b"\n"),
-            ("GET", "/manifest", {}, b"x"),
+            (public, "POST", "/api/v1/uploads", {**TUS, "Upload-Length": "100000", **srv.pow()}, b""),
+            (public, "PATCH", loc, {**TUS, "Content-Type": OCTETS, "Upload-Offset": "0"}, b"M" * 64),
+            (public, "POST", "/api/v1/replies/register", {}, b"00" * 32 + b"\n" + b"11" * 32 + b"\n"),
+            (public, "POST", "/api/v1/replies/fetch", {}, b"00" * 32 + b"\n"),
+            (public, "GET", "/manifest", {}, b"x"),
         ]
-        for method, path, headers, body in routes:
+        for port in (editors, public):
+            routes += [
+                (port, "POST", "/api/v1/export/ack", {"Authorization": "Bearer " + "A" * 43}, b"malyava-ack 1\n"),
+                (port, "POST", "/api/v1/replies/import", {"Authorization": "Bearer " + "A" * 43}, b"SQLite format 3\0"),
+            ]
+        for port, method, path, headers, body in routes:
             for name, framing, payload in framings(body):
                 before = snapshot(box.data)
                 head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                statuses, closed = exchange(srv.port, (head + framing + "\r\n").encode() + payload + SMUGGLED)
-                what = f"{method} {path.split('/uploads/')[0]} with {name}"
+                statuses, closed = exchange(port, (head + framing + "\r\n").encode() + payload + SMUGGLED)
+                what = (f"{method} {path.split('/uploads/')[0]} with {name}"
+                        f"{' (editors)' if port == editors else ''}")
                 check(statuses[:1] == [400], f"{what}: answered 400 first (got {statuses})")
                 check(len(statuses) <= 1 and closed, f"{what}: the connection ends after the answer "
                       f"(answers {statuses}, closed {closed}); nothing after it is read as a request")
