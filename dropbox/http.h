@@ -115,10 +115,6 @@ enum MHD_Result mlv_route_manifest(mlv_http_req *r, const char *data, size_t *da
 enum MHD_Result mlv_route_manifest_sig(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_org_key(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_pow(mlv_http_req *r, const char *data, size_t *data_size);
-/* The proof-of-work gate for creating an upload of `length` bytes: 0 when
- * the request carries good work (or none is asked), else 1 with the
- * answer sent (*rc). */
-int mlv_route_pow_refused(mlv_http_req *r, uint64_t length, enum MHD_Result *rc);
 enum MHD_Result mlv_route_tus_options(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *data_size);
 enum MHD_Result mlv_route_tus_head(mlv_http_req *r, const char *data, size_t *data_size);

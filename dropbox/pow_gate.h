@@ -17,4 +17,11 @@
  */
 int mlv_pow_gate_refused(mlv_http_req *r, const char *what, enum MHD_Result *rc);
 
+/* The same for work of `bits` rather than pow_bits (an upload's, which
+ * grows with its length: mlv_powcheck_bits_for), with `ask` the path that
+ * hands out challenges for it ("/api/v1/pow?length=N"); a 403 for weak
+ * work says how many bits it needs. */
+int mlv_pow_gate_refused_bits(mlv_http_req *r, const char *what, unsigned bits, const char *ask,
+                              enum MHD_Result *rc);
+
 #endif

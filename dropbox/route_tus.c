@@ -25,6 +25,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "pow_gate.h"
 #include "tus_parse.h"
 
 #define TUS_VERSION "1.0.0"
@@ -127,7 +128,7 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     const char *v;
     mlv_db_upload u;
     mlv_db_status dst;
-    char location[64], expires[40];
+    char location[64], expires[40], ask[48];
     uint64_t body_len = 0;
     enum MHD_Result rc;
     int dup, fd;
@@ -163,7 +164,9 @@ enum MHD_Result mlv_route_tus_create(mlv_http_req *r, const char *data, size_t *
     if (v != NULL && (dup || mlv_tus_metadata_ok(v) != 0))
         return mlv_http_fail(r, MHD_HTTP_BAD_REQUEST,
                              "Upload-Metadata is malformed; send comma-separated \"key base64\" pairs, or none");
-    if (mlv_route_pow_refused(r, u.length, &rc))
+    snprintf(ask, sizeof ask, "/api/v1/pow?length=%" PRIu64, u.length);
+    if (mlv_pow_gate_refused_bits(r, "before an upload", mlv_powcheck_bits_for(s->pow, u.length, s->cfg.max_disk_bytes),
+                                  ask, &rc))
         return rc;
     dst = mlv_srv_reserve(s, &u, MLV_SRV_SHARE_TUS);
     if (dst == MLV_DB_FULL_COUNT)
