@@ -16,7 +16,7 @@ static void check_help(void)
     printf("usage: malyava-dropbox check DATA_DIR [--quiet]\n"
            "Exit status 1, with one line per matter and what to do, when something needs the admin:\n"
            "the manifest within %u days of its last valid day or past it, the disk quota or the\n"
-           "volume nearly full, the database's write-ahead log over its bound, pending uploads near\n"
+           "volume nearly full, the database held by another process, pending uploads near\n"
            "max_pending_uploads, submissions about to be deleted by retention. 0 otherwise.\n"
            "  --quiet  print nothing when all is well (for cron, which mails what is printed)\n",
            MLV_SRV_MANIFEST_WARN_DAYS);

@@ -3,7 +3,7 @@
  * and the restore onto a new machine. Run as root: the carried files are
  * read and the manifest verified first, then DATA_DIR is made and given
  * to the service user, and the process becomes that user for good before
- * it writes anything else, so every file (the database's -wal and -shm
+ * it writes anything else, so every file (the database's journal
  * included) has the owner the server runs as. It ends by printing the
  * export token once, the Tor lines and what to do next.
  *

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -700,6 +701,30 @@ mlv_db_status mlv_db_server_sealed_bytes(mlv_db *db, uint64_t *out)
     sqlite3_finalize(st);
     pthread_mutex_unlock(&db->lock);
     return rc;
+}
+
+int mlv_db_held_elsewhere(mlv_db *db)
+{
+    const struct timespec pause = { 0, 100 * 1000 * 1000 };
+    int held = 1, rc;
+
+    pthread_mutex_lock(&db->lock);
+    sqlite3_busy_timeout(db->h, 0);
+    for (unsigned waited = 0; held == 1 && waited <= MLV_SRV_DB_BUSY_MS; waited += 100u) {
+        rc = sqlite3_exec(db->h, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            held = 0;
+        else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+            db_fail(db, "trying the database's lock");
+            held = -1;
+        }
+        db_exec(db, "ROLLBACK");
+        if (held == 1)
+            nanosleep(&pause, NULL);
+    }
+    sqlite3_busy_timeout(db->h, (int)MLV_SRV_DB_BUSY_MS);
+    pthread_mutex_unlock(&db->lock);
+    return held;
 }
 
 mlv_db_status mlv_db_stats_get(mlv_db *db, mlv_db_stats *out)

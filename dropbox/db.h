@@ -96,6 +96,13 @@ mlv_db_status mlv_db_submission_mark_server_sealed(mlv_db *db, const char *id);
 /* Bytes of the received envelopes the server sealed itself. */
 mlv_db_status mlv_db_server_sealed_bytes(mlv_db *db, uint64_t *out);
 
+/* 1 when another process has held the database for MLV_SRV_DB_BUSY_MS, so
+ * the server's commits would give up (a reader keeps a writer out: the
+ * journal is a rollback journal); 0 when it is free; -1 after logging.
+ * Tries an exclusive lock every 100 ms without waiting for it, so the
+ * server never waits on this. */
+int mlv_db_held_elsewhere(mlv_db *db);
+
 typedef struct mlv_db_stats {
     uint64_t received, received_bytes;
     uint64_t pending, pending_bytes /* reserved */, pending_written;

@@ -2,10 +2,8 @@
 #include "health.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <malyava/limits.h>
 
@@ -15,7 +13,6 @@ int mlv_health_gather(mlv_db *db, const mlv_store *store, mlv_trust *trust, cons
                       mlv_health_facts *out)
 {
     char (*due)[MLV_STORE_ID_HEX_BYTES] = NULL;
-    struct stat st;
 
     memset(out, 0, sizeof *out);
     out->today = today;
@@ -26,12 +23,9 @@ int mlv_health_gather(mlv_db *db, const mlv_store *store, mlv_trust *trust, cons
         mlv_log_msg("cannot query free space of the data directory: %s", strerror(errno));
         return -1;
     }
-    if (fstatat(store->dir_fd, MLV_STORE_DB "-wal", &st, AT_SYMLINK_NOFOLLOW) == 0)
-        out->wal_bytes = (uint64_t)st.st_size;
-    else if (errno != ENOENT) {
-        mlv_log_msg("cannot read the size of %s-wal: %s", MLV_STORE_DB, strerror(errno));
+    out->db_held = mlv_db_held_elsewhere(db);
+    if (out->db_held < 0)
         return -1;
-    }
     if (mlv_db_submission_ids_before(db, today - (int64_t)cfg->retention_days + MLV_SRV_RETENTION_WARN_DAYS, &due,
                                      &out->retention_due) != MLV_DB_OK)
         return -1;
@@ -76,11 +70,11 @@ size_t mlv_health_print(FILE *out, const char *prefix, const mlv_health_facts *f
                 (unsigned long long)(cfg->max_submission_bytes / mib));
         n++;
     }
-    if (f->wal_bytes > MLV_SRV_CHECK_WAL_BYTES) {
-        fprintf(out, "%sthe database's write-ahead log (%s/%s-wal) is %llu MiB, over %u MiB: something holds the "
-                "database open and checkpoints cannot finish. End any sqlite3 or backup process reading it, or "
-                "restart the server (systemctl restart malyava-dropbox)\n", prefix, data_dir, MLV_STORE_DB,
-                (unsigned long long)(f->wal_bytes / mib), (unsigned)(MLV_SRV_CHECK_WAL_BYTES / mib));
+    if (f->db_held) {
+        fprintf(out, "%sanother process has held the database (%s/%s) for %u s or more: the server's writes wait "
+                "that long, then fail (uploads get 500). End any sqlite3 or backup process reading it; back up "
+                "with `sqlite3 %s \".backup FILE\"`, which is quick\n", prefix, data_dir, MLV_STORE_DB,
+                MLV_SRV_DB_BUSY_MS / 1000u, MLV_STORE_DB);
         n++;
     }
     if (near(f->st.pending, cfg->max_pending_uploads)) {

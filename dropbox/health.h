@@ -1,7 +1,8 @@
 /*
  * What needs the admin before it hurts a source: a manifest close to its
  * last valid day (every upload is refused after it), a disk quota or
- * volume nearly full, a write-ahead log that checkpoints cannot empty,
+ * volume nearly full, another process holding the database so long that
+ * the server's writes give up,
  * pending uploads near their cap, submissions about to be deleted by
  * retention. One list, with what to do for each, shared by `check` (for
  * monitoring), `stats` and the server's log.
@@ -25,7 +26,7 @@ typedef struct mlv_health_facts {
     int64_t expires_day; /* its last valid day */
     mlv_db_stats st;
     uint64_t free_bytes;  /* unprivileged users may still write on the data volume */
-    uint64_t wal_bytes;   /* DATA_DIR/malyava.db-wal, 0 if absent */
+    int db_held;          /* another process held the database MLV_SRV_DB_BUSY_MS */
     size_t retention_due; /* submissions retention deletes within MLV_SRV_RETENTION_WARN_DAYS */
 } mlv_health_facts;
 

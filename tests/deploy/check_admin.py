@@ -9,7 +9,8 @@ stats warns on the same days and not before; a server started fourteen
 days before says so in its log, one started fifteen days before does not.
 Then each other matter alone makes check exit 1 with its own words and
 goes away when it is dealt with: the disk quota nearly used, the volume
-nearly full (min_free_bytes), a write-ahead log held open past its bound,
+nearly full (min_free_bytes), the database held by another process past
+the server's busy timeout,
 pending uploads near max_pending_uploads, submissions about to be deleted
 by retention.
 """
@@ -134,22 +135,13 @@ def other_matters(root, org, manifest, data):
     set_config(data, "min_free_bytes", "1GiB")
     fine(data, "with min_free_bytes back")
 
-    # -- a write-ahead log that a reader keeps from being checkpointed
-    reader = sqlite3.connect(os.path.join(data, "malyava.db"))
+    # -- a reader that keeps the server's writes out (a rollback journal)
+    reader = sqlite3.connect(os.path.join(data, "malyava.db"), isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM submissions").fetchall()
-    writer = sqlite3.connect(os.path.join(data, "malyava.db"))
-    writer.execute("CREATE TABLE filler (b BLOB)")
-    for _ in range(70):
-        writer.execute("INSERT INTO filler VALUES (zeroblob(1048576))")
-        writer.commit()
-    needs(data, "write-ahead log", "a WAL over 64 MiB")
-    reader.rollback()
+    needs(data, "another process has held the database", "a reader holding the database")
+    reader.execute("ROLLBACK")
     reader.close()
-    writer.execute("DROP TABLE filler")
-    writer.commit()
-    writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    writer.close()
     fine(data, "once the reader let go")
 
     # -- submissions near the end of their retention

@@ -274,10 +274,6 @@
 /* Past this share of max_disk_bytes (percent) or of max_pending_uploads,
  * new sources are near to being refused. */
 #define MLV_SRV_CHECK_QUOTA_PERCENT 90u
-/* SQLite checkpoints its WAL at about 4 MiB; one sixteen times larger
- * means checkpoints cannot finish (a reader holds the database open),
- * and every read then scans it. */
-#define MLV_SRV_CHECK_WAL_BYTES (64u * 1024u * 1024u)
 
 /* Proof of work on upload creation (docs/PROTOCOL.md). 20 leading zero
  * bits is about a million BLAKE2b calls: a few seconds on a cheap phone,
