@@ -26,14 +26,20 @@ export function outcome(res, what) {
   return box;
 }
 
+// Only the newest listing is shown: the first one (of the last folder) can
+// come back after the editor has already opened another.
+let listing = 0;
+
 async function folder(path, list, pathInput, result) {
+  const mine = ++listing;
   let res;
   try {
     res = await api.get('/api/folder', { path });
   } catch (e) {
-    list.replaceChildren(el('p', { class: 'error' }, explain(e)));
+    if (mine === listing) list.replaceChildren(el('p', { class: 'error' }, explain(e)));
     return;
   }
+  if (mine !== listing) return;
   lastFolder = res.path;
   pathInput.value = res.path;
   const go = (p) => folder(p, list, pathInput, result);
