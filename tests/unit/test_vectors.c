@@ -10,6 +10,8 @@
  * endian. Draws come in this order: file key (32), then for each stanza
  * the ephemeral X25519 secret key of crypto_box_seal (32), then the
  * secretstream header (24, of which libsodium uses the nonce part).
+ * A reply (reply-*.bin, docs/FORMAT.md §4.5) then draws the proof's nonce
+ * (24) and crypto_box_seal's ephemeral secret key (32).
  *
  *   test_vectors DIR            check every vector in DIR
  *   test_vectors --write DIR    (re)make them
@@ -24,6 +26,7 @@
 #include <sodium.h>
 
 #include <malyava/fileio.h>
+#include <malyava/reply.h>
 
 #include "check.h"
 #include "support.h"
@@ -287,6 +290,131 @@ out:
     free(json_path);
 }
 
+/* ---- reply vectors (docs/FORMAT.md §4.5) ---- */
+
+typedef struct reply_vector {
+    const char *name;
+    unsigned editor, source; /* test_editor() indices */
+    const char *message;
+    mlv_reply_status verdict; /* opened by `source` against a manifest of editor 0 only */
+} reply_vector;
+
+static const reply_vector reply_vectors[] = {
+    { "reply-1", 0, 4, "Мы получили ваше свидетельство. We received your testimony.", MLV_REPLY_OK },
+    /* What whoever holds the server can make: a proof from a key of its own. */
+    { "reply-2", 9, 4, "Reply with your full name and cell number.", MLV_REPLY_ERR_UNLISTED },
+};
+
+static mlv_reply_status seal_reply_vector(const reply_vector *v, uint8_t **out, size_t *len)
+{
+    mlv_metadata m;
+
+    memset(&m, 0, sizeof m);
+    m.message = (char *)v->message;
+    draw_index = 0;
+    return mlv_reply_seal(test_editor(v->editor), test_editor(v->source)->pk, &m, out, len);
+}
+
+static json_t *key_json(unsigned i)
+{
+    const mlv_box_keypair *kp = test_editor(i);
+    json_t *k = json_object();
+    char hex[65];
+
+    json_object_set_new(k, "seed_byte", json_integer(i + 1));
+    hex_of(hex, kp->pk, 32);
+    json_object_set_new(k, "public_key", json_string(hex));
+    hex_of(hex, kp->sk, 32);
+    json_object_set_new(k, "secret_key", json_string(hex));
+    hex_of(hex, kp->id, 8);
+    json_object_set_new(k, "key_id", json_string(hex));
+    return k;
+}
+
+static void manifest_of_editor_0(mlv_manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    m->serial = 1;
+    m->nkeys = 1;
+    test_editor_public(0, &m->keys[0]);
+}
+
+static int write_reply_vector(const char *dir, const reply_vector *v)
+{
+    char *bin_path = path_of(dir, v->name, "bin"), *json_path = path_of(dir, v->name, "json"), *text, hex[65];
+    json_t *root = json_object(), *manifest = json_array();
+    uint8_t *r = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (seal_reply_vector(v, &r, &len) != MLV_REPLY_OK)
+        return -1;
+    json_object_set_new(root, "editor", key_json(v->editor));
+    json_object_set_new(root, "source", key_json(v->source));
+    hex_of(hex, test_editor(0)->pk, 32);
+    json_array_append_new(manifest, json_string(hex));
+    json_object_set_new(root, "manifest_editors", manifest);
+    json_object_set_new(root, "message", json_string(v->message));
+    json_object_set_new(root, "verdict", json_string(v->verdict == MLV_REPLY_OK ? "OK" : "UNLISTED"));
+    json_object_set_new(root, "rng", json_string("draw i = ChaCha20 keystream, key 32 x 0x4d, 64-bit nonce i LE; "
+                                                 "draws: file key, stanza ephemeral, stream header, proof nonce, "
+                                                 "proof ephemeral"));
+    json_object_set_new(root, "reply_length", json_integer((json_int_t)len));
+    json_object_set_new(root, "envelope_length", json_integer((json_int_t)(len - MLV_REPLY_PREFIX_BYTES)));
+    text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    unlink(bin_path);
+    unlink(json_path);
+    rc = mlv_file_write_new(bin_path, r, len) == 0 && mlv_file_write_new(json_path, text, strlen(text)) == 0 ? 0 : -1;
+    printf("%s: %zu bytes\n", v->name, len);
+    free(text);
+    json_decref(root);
+    free(r);
+    free(bin_path);
+    free(json_path);
+    return rc;
+}
+
+static int reply_message(void *ctx, const mlv_metadata *m)
+{
+    char **out = ctx;
+
+    *out = m->message != NULL ? strdup(m->message) : NULL;
+    return 0;
+}
+
+static void check_reply_vector(const char *dir, const reply_vector *v)
+{
+    static const mlv_pay_callbacks cb = { reply_message, NULL, NULL };
+    char *bin_path = path_of(dir, v->name, "bin"), *message = NULL;
+    uint8_t *bin = NULL, *again = NULL;
+    size_t bin_len = 0, again_len = 0;
+    mlv_manifest m;
+    mlv_reply_result res;
+
+    if (mlv_file_read_small(bin_path, 1u << 20, &bin, &bin_len) != 0) {
+        fprintf(stderr, "cannot read vector %s: %s\n", v->name, strerror(errno));
+        CHECK(!"reply vector readable");
+        free(bin_path);
+        return;
+    }
+    /* (a) Opened by its source against the manifest: the documented verdict. */
+    manifest_of_editor_0(&m);
+    CHECK(mlv_reply_open(bin, bin_len, test_editor(v->source), &m, &cb, &message, &res) == v->verdict);
+    CHECK(v->verdict != MLV_REPLY_OK || (message != NULL && strcmp(message, v->message) == 0));
+    CHECK(v->verdict == MLV_REPLY_OK || message == NULL);
+    free(message);
+    /* (b) Sealing again with the fixed random source gives the same bytes. */
+    CHECK(seal_reply_vector(v, &again, &again_len) == MLV_REPLY_OK);
+    CHECK(again_len == bin_len && memcmp(again, bin, bin_len) == 0);
+    /* (c) Without its proof, the envelope alone is unproven. */
+    message = NULL;
+    CHECK(mlv_reply_open(bin + MLV_REPLY_PREFIX_BYTES, bin_len - MLV_REPLY_PREFIX_BYTES, test_editor(v->source), &m,
+                         &cb, &message, &res) == MLV_REPLY_ERR_UNPROVEN && message == NULL);
+    free(again);
+    free(bin);
+    free(bin_path);
+}
+
 int main(int argc, char **argv)
 {
     int writing = argc == 3 && strcmp(argv[1], "--write") == 0;
@@ -304,6 +432,14 @@ int main(int argc, char **argv)
                 return 1;
         } else {
             check_vector(argv[1], &vectors[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof reply_vectors / sizeof reply_vectors[0]; i++) {
+        if (writing) {
+            if (write_reply_vector(argv[2], &reply_vectors[i]) != 0)
+                return 1;
+        } else {
+            check_reply_vector(argv[1], &reply_vectors[i]);
         }
     }
     return writing ? 0 : check_exit();

@@ -10,7 +10,8 @@ import sodium from 'libsodium-wrappers';
 import { fromHex, toHex, utf8 } from '../../../dropbox/web/js/bytes.js';
 import { padme } from '../../../dropbox/web/js/padme.js';
 import * as codename from '../../../dropbox/web/js/codename.js';
-import { parseOrgKey, verifyManifest } from '../../../dropbox/web/js/manifest.js';
+import { keyId, parseOrgKey, verifyManifest } from '../../../dropbox/web/js/manifest.js';
+import { openReply, PREFIX_BYTES, replyDigest, ReplyError } from '../../../dropbox/web/js/reply.js';
 import { openEnvelope, receiptOf } from '../../../dropbox/web/js/envelope.js';
 import { encodeRecord, memorySource, parsePayload, PayloadSealer } from '../../../dropbox/web/js/payload.js';
 
@@ -174,4 +175,60 @@ test('the record escapes as jansson does and refuses what the C reader refuses',
   assert.throws(() => encodeRecord({ fields: { place: 'x'.repeat(16385) } }));
   assert.equal(new TextDecoder().decode(encodeRecord({ files: [{ name: '../a/b\u0000', length: 0, blake2b: '00', type: 'bad type' }] })),
     '{"files":[{"blake2b":"00","length":0,"name":".._a_b_"}],"v":1}');
+});
+
+// docs/FORMAT.md §4.5: the page opens replies; reproducing the C sealer's
+// bytes from the vector's inputs shows both read the layout alike.
+for (const name of ['reply-1', 'reply-2']) {
+  test(`${name}: its bytes rebuilt from the inputs, and the page's verdict is the C one`, async () => {
+    const v = json(`${name}.json`);
+    const want = new Uint8Array(read(`${name}.bin`));
+    const editor = { publicKey: fromHex(v.editor.public_key), secretKey: fromHex(v.editor.secret_key) };
+    const source = { publicKey: fromHex(v.source.public_key), secretKey: fromHex(v.source.secret_key) };
+    const record = encodeRecord({ message: v.message });
+    const rest = Uint8Array.from([...draw(1, 32), ...draw(2, 24)]);
+    const sealer = withRandom(rest, () => new PayloadSealer(sodium, [source], record, [], [], { fileKey: draw(0, 32) }));
+    const parts = [];
+    await sealer.run((p) => parts.push(p));
+    const env = Buffer.concat(parts);
+    assert.equal(env.length, v.envelope_length);
+    const editorId = keyId(sodium, editor.publicKey);
+    assert.equal(toHex(editorId), v.editor.key_id);
+    const digest = replyDigest(sodium, editorId, keyId(sodium, source.publicKey), env);
+    const nonce = draw(3, 24);
+    const claim = Uint8Array.from([...editorId, ...nonce,
+      ...sodium.crypto_box_easy(digest, nonce, source.publicKey, editor.secretKey)]);
+    const proof = withRandom(draw(4, 32), () => sodium.crypto_box_seal(claim, source.publicKey));
+    const got = Buffer.concat([Buffer.from('MLVREPLY'), Buffer.from([2]), proof, env]);
+    assert.equal(got.length, v.reply_length);
+    assert.ok(got.equals(want), 'bytes equal the vector');
+
+    const editors = v.manifest_editors.map((hex) => ({ id: toHex(keyId(sodium, fromHex(hex))), publicKey: fromHex(hex) }));
+    if (v.verdict === 'OK') {
+      const r = openReply(sodium, want, source, editors);
+      assert.equal(r.record.message, v.message);
+      assert.equal(r.editorId, v.editor.key_id);
+    } else {
+      assert.throws(() => openReply(sodium, want, source, editors), (e) => e.code === v.verdict);
+    }
+    // Without its proof, the envelope alone is what anyone could have sealed.
+    assert.throws(() => openReply(sodium, want.subarray(PREFIX_BYTES), source, editors), (e) => e.code === 'UNPROVEN');
+  });
+}
+
+test('a reply is refused when any byte changes, when replayed to another codename, or after its key left the manifest', () => {
+  const v = json('reply-1.json');
+  const r = new Uint8Array(read('reply-1.bin'));
+  const source = { publicKey: fromHex(v.source.public_key), secretKey: fromHex(v.source.secret_key) };
+  const editors = v.manifest_editors.map((hex) => ({ id: toHex(keyId(sodium, fromHex(hex))), publicKey: fromHex(hex) }));
+  for (let at = 0; at < r.length; at++) {
+    const bad = r.slice();
+    bad[at] ^= 1;
+    assert.throws(() => openReply(sodium, bad, source, editors), ReplyError, `flip at ${at}`);
+  }
+  const stranger = sodium.crypto_box_keypair();
+  assert.throws(() => openReply(sodium, r, { publicKey: stranger.publicKey, secretKey: stranger.privateKey }, editors),
+    (e) => e.code === 'NOT_FOR_ME');
+  assert.throws(() => openReply(sodium, r, source, []), (e) => e.code === 'UNLISTED');
+  assert.throws(() => openReply(sodium, r.subarray(0, r.length - 1), source, editors), ReplyError);
 });
