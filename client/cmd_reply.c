@@ -2,10 +2,13 @@
  * Answering sources, and moving envelopes between editor keys:
  * `reply`, `export-replies`, `rewrap`.
  *
- * A reply is an ordinary envelope (docs/FORMAT.md §1) with one stanza, for
- * the reply key the source's codename derives and the submission carries;
- * the text is its message. Replies wait in the vault until
- * `export-replies` writes them into a replies bundle (§4.4).
+ * A reply (docs/FORMAT.md §4.5) is an envelope to the reply key the
+ * source's codename derives and the submission carries, behind a proof
+ * made with the editor key that unlocked the vault. Sources trust only
+ * keys of the organisation's current manifest, so `reply` checks the
+ * manifest (against the organisation key) and refuses a key it does not
+ * list. Replies wait in the vault until `export-replies` writes them into
+ * a replies bundle (§4.4).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,55 +22,51 @@
 #include <malyava/keyfile.h>
 #include <malyava/keyid.h>
 #include <malyava/manifest.h>
-#include <malyava/payload.h>
+#include <malyava/reply.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "seal.h"
 #include "triage.h"
 #include "vault.h"
 
-typedef struct membuf {
-    uint8_t *data;
-    size_t len;
-} membuf;
-
-/* Sealing into memory, never past the size a reply may have. */
-static int membuf_write(void *ctx, const uint8_t *buf, size_t len)
+/*
+ * The key that unlocked the vault, if the manifest lists it; otherwise
+ * says which of the vault's keys it does list, and NULL.
+ */
+static const mlv_box_keypair *replying_key(const mlv_vault *v, const mlv_manifest *man, const char *manifest_path)
 {
-    membuf *m = ctx;
-    uint8_t *grown;
+    char id[MLV_KEY_ID_STR_BYTES];
+    size_t listed = 0, me = v->nrows;
 
-    if (len > MLV_REPLY_MAX_BYTES - m->len || (grown = realloc(m->data, m->len + len)) == NULL)
-        return -1;
-    memcpy(grown + m->len, buf, len);
-    m->data = grown;
-    m->len += len;
-    return 0;
-}
-
-static int seal_reply(const uint8_t reply_key[MLV_REPLY_KEY_BYTES], char *text, membuf *out)
-{
-    mlv_metadata meta = { .message = text };
-    mlv_box_public to;
-    mlv_pay_sealer *s = NULL;
-    uint8_t receipt[MLV_RECEIPT_BYTES];
-    mlv_env_status st;
-
-    memcpy(to.pk, reply_key, sizeof to.pk);
-    mlv_keyid_compute(to.id, to.pk, sizeof to.pk);
-    st = mlv_pay_seal_new(&s, &to, 1, 0, &meta, membuf_write, out);
-    if (st == MLV_ENV_OK)
-        st = mlv_pay_seal_finish(s, receipt);
-    mlv_pay_seal_free(s);
-    if (st != MLV_ENV_OK)
-        mlv_cli_error("cannot seal the reply: %s", mlv_env_strerror(st));
-    return st == MLV_ENV_OK ? 0 : -1;
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (strcmp(v->rows[i].name, v->editor) == 0)
+            me = i;
+    }
+    if (me == v->nrows)
+        return NULL; /* unlocked vaults always name their key */
+    if (mlv_man_find(man, v->keys[me]->id) >= 0)
+        return v->keys[me];
+    mlv_keyid_to_hex(id, v->rows[me].id);
+    mlv_cli_error("editor key '%s' (key id %s) is not in the manifest '%s' (serial %llu): sources would refuse a reply "
+                  "proven with it as possibly forged. Nothing was sealed.", v->editor, id, manifest_path,
+                  (unsigned long long)man->serial);
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (mlv_man_find(man, v->rows[i].id) >= 0)
+            fprintf(stderr, "%s%s", listed++ == 0 ? "malyava: keys of this vault the manifest lists: " : ", ",
+                    v->rows[i].name);
+    }
+    fprintf(stderr, listed > 0 ? "; unlock with one of them (--key NAME)\n"
+                               : "malyava: no key of this vault is in that manifest; bring the current manifest, or "
+                                 "ask the admin to add your key (malyava-keys manifest sign --add)\n");
+    return NULL;
 }
 
 static void reply_usage(FILE *out)
 {
-    fprintf(out, "usage: malyava reply [--vault V] [--key NAME] [--passphrase-file F] ID "
-                 "(--message TEXT | --message-file FILE)\n");
+    fprintf(out, "usage: malyava reply [--vault V] [--key NAME] [--passphrase-file F] --manifest MANIFEST "
+                 "--org-key ORG.pub ID\n"
+                 "                     (--message TEXT | --message-file FILE)\n");
 }
 
 int mlv_cmd_reply(int argc, char **argv)
@@ -76,18 +75,22 @@ int mlv_cmd_reply(int argc, char **argv)
         MLV_VAULT_LONG_OPTIONS,
         { "message", required_argument, NULL, 'm' },
         { "message-file", required_argument, NULL, 'f' },
+        { "manifest", required_argument, NULL, 'M' },
+        { "org-key", required_argument, NULL, 'O' },
         { NULL, 0, NULL, 0 },
     };
     mlv_vault_args a = { 0 };
-    const char *text_arg = NULL, *text_file = NULL;
+    const char *text_arg = NULL, *text_file = NULL, *manifest_path = NULL, *org_path = NULL;
     char *text = NULL, id_hex[MLV_VDB_UPLOAD_ID_BYTES], key_hex[2 * MLV_REPLY_KEY_BYTES + 1];
-    uint8_t *file = NULL, id[16];
-    size_t file_len = 0;
-    membuf sealed = { 0 };
-    mlv_metadata m;
+    uint8_t *file = NULL, *sealed = NULL, id[16];
+    size_t file_len = 0, sealed_len = 0;
+    const mlv_box_keypair *editor;
+    mlv_manifest man;
+    mlv_metadata m, answer;
     mlv_vault v;
     mlv_vdb_env e;
     mlv_env_status st;
+    mlv_reply_status rs;
     int c, rc = 1, began = 0;
 
     optind = 1;
@@ -97,11 +100,16 @@ int mlv_cmd_reply(int argc, char **argv)
         switch (c) {
         case 'm': text_arg = optarg; break;
         case 'f': text_file = optarg; break;
+        case 'M': manifest_path = optarg; break;
+        case 'O': org_path = optarg; break;
         case 'h': reply_usage(stdout); return 0;
         default: reply_usage(stderr); return 2;
         }
     }
-    if (optind + 1 != argc || (text_arg == NULL) == (text_file == NULL)) {
+    if (optind + 1 != argc || (text_arg == NULL) == (text_file == NULL) || manifest_path == NULL || org_path == NULL) {
+        if (manifest_path == NULL || org_path == NULL)
+            mlv_cli_error("reply needs --manifest and --org-key: a reply is proven with your editor key, and sources "
+                          "trust only keys of the organisation's current manifest");
         reply_usage(stderr);
         return 2;
     }
@@ -118,13 +126,15 @@ int mlv_cmd_reply(int argc, char **argv)
         return 2;
     }
     memset(&m, 0, sizeof m);
+    memset(&answer, 0, sizeof answer);
     memset(&e, 0, sizeof e);
-    if ((text = strdup(text_arg)) == NULL || mlv_vault_start(&a, &v, 1) != 0) {
+    if ((text = strdup(text_arg)) == NULL || mlv_seal_load_manifest(manifest_path, org_path, &man) != 0 ||
+        mlv_vault_start(&a, &v, 1) != 0) {
         free(text);
         free(file);
         return 1;
     }
-    if (mlv_vault_get_env(&v, argv[optind], &e) != 0)
+    if ((editor = replying_key(&v, &man, manifest_path)) == NULL || mlv_vault_get_env(&v, argv[optind], &e) != 0)
         goto out;
     st = mlv_vault_record(&v, &e, &m);
     if (st != MLV_ENV_OK) {
@@ -135,22 +145,27 @@ int mlv_cmd_reply(int argc, char **argv)
         mlv_cli_error("the source of testimony %lld gave no codename: a reply cannot reach them", (long long)e.id);
         goto out;
     }
-    if (seal_reply(m.reply_key, text, &sealed) != 0)
+    answer.message = text;
+    rs = mlv_reply_seal(editor, m.reply_key, &answer, &sealed, &sealed_len);
+    answer.message = NULL;
+    if (rs != MLV_REPLY_OK) {
+        mlv_cli_error("cannot seal the reply: %s", mlv_reply_strerror(rs));
         goto out;
+    }
     randombytes_buf(id, sizeof id);
     sodium_bin2hex(id_hex, sizeof id_hex, id, sizeof id);
     sodium_bin2hex(key_hex, sizeof key_hex, m.reply_key, sizeof m.reply_key);
     if (mlv_vdb_begin(v.db) != MLV_VDB_OK)
         goto out;
     began = 1;
-    if (mlv_vdb_reply_add(v.db, id_hex, e.id, key_hex, mlv_day_today(), sealed.data, sealed.len) != MLV_VDB_OK ||
+    if (mlv_vdb_reply_add(v.db, id_hex, e.id, key_hex, mlv_day_today(), sealed, sealed_len) != MLV_VDB_OK ||
         mlv_triage_add(&v, e.id, MLV_TRIAGE_REPLY, text) != 0 || mlv_vdb_commit(v.db) != MLV_VDB_OK) {
         mlv_cli_error("cannot store the reply: %s", mlv_vdb_reason(v.db));
         goto out;
     }
     began = 0;
-    printf("reply to testimony %lld sealed (%zu bytes); `malyava export-replies -o FILE` takes it to the server\n",
-           (long long)e.id, sealed.len);
+    printf("reply to testimony %lld sealed and proven with editor key '%s' (%zu bytes); `malyava export-replies -o "
+           "FILE` takes it to the server\n", (long long)e.id, v.editor, sealed_len);
     rc = 0;
 out:
     if (began)
@@ -160,11 +175,32 @@ out:
     if (file != NULL)
         sodium_memzero(file, file_len);
     free(file);
-    free(sealed.data);
+    free(sealed);
     mlv_meta_clear(&m);
     mlv_vdb_env_clear(&e);
     mlv_vault_close(&v);
     return rc;
+}
+
+typedef struct export_run {
+    size_t unproven;
+} export_run;
+
+/* Replies sealed before they carried a proof (reply format 1) would be
+ * refused by the server and hidden by sources' tools: they stay. */
+static int exportable(void *ctx, const char *id, int64_t envelope, const uint8_t *data, size_t len)
+{
+    export_run *r = ctx;
+    uint8_t recipient[MLV_KEY_ID_BYTES];
+
+    if (mlv_reply_check_shape(data, len, recipient) == MLV_REPLY_OK)
+        return 1;
+    if (r->unproven++ == 0)
+        fprintf(stderr, "malyava: left in the vault, sealed by an earlier malyava without proof of origin (sources "
+                        "are no longer shown such replies); send each again with `malyava reply` (its text: "
+                        "`malyava history ID`):\n");
+    fprintf(stderr, "    reply %s to testimony %lld\n", id, (long long)envelope);
+    return 0;
 }
 
 int mlv_cmd_export_replies(int argc, char **argv)
@@ -175,6 +211,7 @@ int mlv_cmd_export_replies(int argc, char **argv)
     mlv_vault_args a = { 0 };
     const char *out = NULL;
     size_t count = 0;
+    export_run r = { 0 };
     mlv_vault v;
     int c, rc = 1;
 
@@ -196,7 +233,7 @@ int mlv_cmd_export_replies(int argc, char **argv)
     /* Replies are sealed already: no passphrase needed to carry them. */
     if (mlv_vault_start(&a, &v, 0) != 0)
         return 1;
-    if (mlv_vdb_replies_export(v.db, out, mlv_day_today(), &count) != MLV_VDB_OK) {
+    if (mlv_vdb_replies_export(v.db, out, mlv_day_today(), exportable, &r, &count) != MLV_VDB_OK) {
         mlv_cli_error("%s", mlv_vdb_reason(v.db));
     } else {
         printf("wrote %zu repl%s to %s; on the server: malyava-dropbox import-replies DATA_DIR %s\n", count,

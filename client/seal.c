@@ -53,35 +53,64 @@ int mlv_seal_load_org(const char *org_path, mlv_org_public *out)
     return 0;
 }
 
-int mlv_seal_load_manifest(const char *manifest_path, const char *org_path, mlv_manifest *out)
+/* The manifest and its signature, from files or from the drop-box. */
+static int manifest_texts(mlv_tus_client *client, const char *manifest_path, char **text, size_t *text_len,
+                          char **sig, size_t *sig_len)
 {
-    char *text = NULL, *sig = NULL, *sig_path = NULL;
+    char *sig_path = NULL;
+    int rc;
+
+    if (client != NULL)
+        return mlv_tus_get(client, "/manifest", MLV_MAX_SMALL_FILE_BYTES, text, text_len) != 0 ||
+                       mlv_tus_get(client, "/manifest.minisig", MLV_MAX_SMALL_FILE_BYTES, sig, sig_len) != 0
+                   ? -1
+                   : 0;
+    if (asprintf(&sig_path, "%s.minisig", manifest_path) < 0) {
+        mlv_cli_error("out of memory");
+        return -1;
+    }
+    rc = read_text_file(manifest_path, "manifest", text, text_len) != 0 ||
+                 read_text_file(sig_path, "manifest signature", sig, sig_len) != 0
+             ? -1
+             : 0;
+    free(sig_path);
+    return rc;
+}
+
+static int load_manifest(mlv_tus_client *client, const char *manifest_path, const char *org_path,
+                         const char *consequence, mlv_manifest *out)
+{
+    char *text = NULL, *sig = NULL;
     size_t text_len = 0, sig_len = 0;
     mlv_org_public org;
     mlv_man_status st;
     int rc = -1;
 
-    if (mlv_seal_load_org(org_path, &org) != 0)
-        goto out;
-    if (asprintf(&sig_path, "%s.minisig", manifest_path) < 0) {
-        sig_path = NULL;
-        mlv_cli_error("out of memory");
-        goto out;
-    }
-    if (read_text_file(manifest_path, "manifest", &text, &text_len) != 0 ||
-        read_text_file(sig_path, "manifest signature", &sig, &sig_len) != 0)
+    if (mlv_seal_load_org(org_path, &org) != 0 ||
+        manifest_texts(client, manifest_path, &text, &text_len, &sig, &sig_len) != 0)
         goto out;
     st = mlv_man_verify(text, text_len, sig, sig_len, &org, mlv_day_today(), 0, out);
-    if (st != MLV_MAN_OK) {
+    if (st != MLV_MAN_OK && client == NULL)
         mlv_cli_error("manifest '%s' refused: %s", manifest_path, mlv_man_strerror(st));
-        goto out;
-    }
-    rc = 0;
+    else if (st != MLV_MAN_OK)
+        mlv_cli_error("the drop-box's manifest is refused: %s. %s. Check that '%s' is this organisation's key, and "
+                      "tell the organisation through another channel", mlv_man_strerror(st), consequence, org_path);
+    rc = st == MLV_MAN_OK ? 0 : -1;
 out:
     free(text);
     free(sig);
-    free(sig_path);
     return rc;
+}
+
+int mlv_seal_load_manifest(const char *manifest_path, const char *org_path, mlv_manifest *out)
+{
+    return load_manifest(NULL, manifest_path, org_path, NULL, out);
+}
+
+int mlv_seal_fetch_manifest(mlv_tus_client *client, const char *org_path, const char *consequence,
+                            mlv_manifest *out)
+{
+    return load_manifest(client, NULL, org_path, consequence, out);
 }
 
 /* First pass: length and digest, so the metadata record can lead the stream. */

@@ -12,6 +12,8 @@
 #include <malyava/manifest.h>
 #include <malyava/payload.h>
 
+#include "tus.h"
+
 typedef struct mlv_seal_request {
     const char *message;   /* may be NULL */
     const mlv_field *fields;
@@ -31,6 +33,15 @@ int mlv_seal_load_org(const char *org_path, mlv_org_public *out);
  * prints a message naming the file and the fix, and returns -1.
  */
 int mlv_seal_load_manifest(const char *manifest_path, const char *org_path, mlv_manifest *out);
+
+/*
+ * The manifest as the drop-box serves it (GET /manifest and its
+ * signature), verified for today with the organisation key pinned in
+ * `org_path`, never the server's word. On failure prints why, then
+ * `consequence` ("Nothing was sent"), and returns -1.
+ */
+int mlv_seal_fetch_manifest(mlv_tus_client *client, const char *org_path, const char *consequence,
+                            mlv_manifest *out);
 
 /* Seals the request to every key of `manifest` into the new file `out_path`
  * (created 0600, O_EXCL), fsynced. Prints errors; returns 0 or -1. */

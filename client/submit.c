@@ -318,34 +318,6 @@ static int state_created(void *ctx, const char id[MLV_TUS_ID_BYTES])
 
 /* ---- the steps --------------------------------------------------------- */
 
-/* The manifest as the server offers it, checked against the pinned key. */
-static int fetch_manifest(mlv_tus_client *client, const char *org_path, mlv_manifest *out)
-{
-    char *text = NULL, *sig = NULL;
-    size_t text_len = 0, sig_len = 0;
-    mlv_org_public org;
-    mlv_man_status st;
-    int rc = -1;
-
-    if (mlv_seal_load_org(org_path, &org) != 0)
-        goto out;
-    if (mlv_tus_get(client, "/manifest", MLV_MAX_SMALL_FILE_BYTES, &text, &text_len) != 0 ||
-        mlv_tus_get(client, "/manifest.minisig", MLV_MAX_SMALL_FILE_BYTES, &sig, &sig_len) != 0)
-        goto out;
-    st = mlv_man_verify(text, text_len, sig, sig_len, &org, mlv_day_today(), 0, out);
-    if (st != MLV_MAN_OK) {
-        mlv_cli_error("the drop-box's manifest is refused: %s. Nothing was sent. Check that '%s' is this "
-                      "organisation's key, and tell the organisation through another channel",
-                      mlv_man_strerror(st), org_path);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(text);
-    free(sig);
-    return rc;
-}
-
 /* Absolute, so a resumed run finds it from any directory. */
 static int absolute_path(const char *path, const char *suffix, char out[PATH_MAX])
 {
@@ -487,7 +459,7 @@ static int run(submit_args *a)
             message_buf = (char *)raw;
             a->req.message = message_buf;
         }
-        if (fetch_manifest(client, a->org_path, &manifest) != 0 || choose_envelope(a, &s) != 0)
+        if (mlv_seal_fetch_manifest(client, a->org_path, "Nothing was sent", &manifest) != 0 || choose_envelope(a, &s) != 0)
             goto out;
         memcpy(s.url, a->url, strlen(a->url) + 1);
         s.keep = a->keep_path != NULL;

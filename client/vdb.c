@@ -696,7 +696,8 @@ mlv_vdb_status mlv_vdb_reply_add(mlv_vdb *db, const char id[MLV_VDB_UPLOAD_ID_BY
  * exported in the same transaction, committed only after the rename. A
  * crash leaves either no bundle and nothing marked, or both.
  */
-mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day, size_t *count)
+mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day, mlv_vdb_reply_filter keep,
+                                      void *keep_ctx, size_t *count)
 {
     char tmp[PATH_MAX], daytext[24];
     sqlite3 *out = NULL;
@@ -740,29 +741,38 @@ mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day
     if (mlv_vdb_begin(db) != MLV_VDB_OK)
         goto out;
     began = 1;
-    sel = prepare(db, "SELECT id, reply_key, created_day, data FROM replies WHERE exported_day IS NULL ORDER BY id");
-    mark = prepare(db, "UPDATE replies SET exported_day = ? WHERE exported_day IS NULL");
+    sel = prepare(db, "SELECT id, reply_key, created_day, data, envelope FROM replies WHERE exported_day IS NULL "
+                      "ORDER BY id");
+    mark = prepare(db, "UPDATE replies SET exported_day = ? WHERE id = ?");
     if (sel == NULL || mark == NULL ||
         sqlite3_prepare_v2(out, "INSERT INTO replies (id, reply_key, created_day, data) VALUES (?, ?, ?, ?)", -1,
                            &ins, NULL) != SQLITE_OK)
         goto out;
     while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(sel, 0);
+        const uint8_t *data = sqlite3_column_blob(sel, 3);
+
+        /* What is left out stays waiting, unmarked, for the caller to name. */
+        if (id == NULL || !keep(keep_ctx, id, sqlite3_column_int64(sel, 4), data, (size_t)sqlite3_column_bytes(sel, 3)))
+            continue;
         for (int c = 0; c < 4; c++)
             sqlite3_bind_value(ins, c + 1, sqlite3_column_value(sel, c));
+        sqlite3_bind_int64(mark, 1, day);
+        sqlite3_bind_value(mark, 2, sqlite3_column_value(sel, 0));
         if (sqlite3_step(ins) != SQLITE_DONE) {
             set_reason(db->reason, "writing '%s': %s", tmp, sqlite3_errmsg(out));
             goto out;
         }
+        if (sqlite3_step(mark) != SQLITE_DONE) {
+            fail(db, "marking replies exported");
+            goto out;
+        }
         sqlite3_reset(ins);
+        sqlite3_reset(mark);
         (*count)++;
     }
     if (step != SQLITE_DONE) {
         fail(db, "reading replies");
-        goto out;
-    }
-    sqlite3_bind_int64(mark, 1, day);
-    if (sqlite3_step(mark) != SQLITE_DONE) {
-        fail(db, "marking replies exported");
         goto out;
     }
     sqlite3_finalize(ins);

@@ -126,9 +126,13 @@ mlv_vdb_status mlv_vdb_event_each(mlv_vdb *db, int64_t envelope,
 
 mlv_vdb_status mlv_vdb_reply_add(mlv_vdb *db, const char id[MLV_VDB_UPLOAD_ID_BYTES], int64_t envelope,
                                  const char *reply_key_hex, int64_t day, const uint8_t *data, size_t len);
-/* Writes every reply not yet exported into a new replies bundle at `path`
- * and marks them exported on `day`. *count gets how many. */
-mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day, size_t *count);
+/* Whether a waiting reply may leave (1) or stays, unmarked (0). */
+typedef int (*mlv_vdb_reply_filter)(void *ctx, const char *id, int64_t envelope, const uint8_t *data, size_t len);
+/* Writes every reply not yet exported that `keep` accepts into a new
+ * replies bundle at `path` and marks those exported on `day`. *count gets
+ * how many. */
+mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day, mlv_vdb_reply_filter keep,
+                                      void *keep_ctx, size_t *count);
 
 /* ---- export bundles from the server (hostile) ---- */
 

@@ -19,6 +19,7 @@
 #include <malyava/bundle.h>
 #include <malyava/fileio.h>
 #include <malyava/keyid.h>
+#include <malyava/reply.h>
 
 #include "db_sql.h"
 #include "log.h"
@@ -1360,17 +1361,18 @@ out:
     return rc;
 }
 
-/* Each reply must be a whole envelope sealed to exactly its reply key. */
-static int reply_envelope_ok(const uint8_t *data, size_t len, const uint8_t key[MLV_DB_REPLY_KEY_BYTES])
+/* Each reply must be a reply (docs/FORMAT.md §4.5) whose envelope is sealed
+ * to exactly its reply key. The proof needs the source's secret key: the
+ * shape is all the server can check. */
+static mlv_reply_status reply_check(const uint8_t *data, size_t len, const uint8_t key[MLV_DB_REPLY_KEY_BYTES])
 {
-    uint8_t id[MLV_KEY_ID_BYTES];
-    mlv_env_header h;
+    uint8_t id[MLV_KEY_ID_BYTES], sealed_to[MLV_KEY_ID_BYTES];
+    mlv_reply_status st = mlv_reply_check_shape(data, len, sealed_to);
 
-    if (mlv_env_header_parse(data, len, &h) != MLV_ENV_OK || h.nrecipients != 1 ||
-        mlv_env_total_bytes(1, h.payload_bytes) != len)
-        return 0;
+    if (st != MLV_REPLY_OK)
+        return st;
     mlv_keyid_compute(id, key, MLV_DB_REPLY_KEY_BYTES);
-    return memcmp(id, h.key_ids[0], MLV_KEY_ID_BYTES) == 0;
+    return memcmp(id, sealed_to, MLV_KEY_ID_BYTES) == 0 ? MLV_REPLY_OK : MLV_REPLY_ERR_MALFORMED;
 }
 
 /* Inside the server's transaction: the rows again, this time with data. */
@@ -1399,8 +1401,15 @@ static mlv_db_status store_replies(mlv_db *db, sqlite3 *b, int64_t today, mlv_db
             rc = refuse(rep, "its rows changed while read");
             goto out;
         }
-        if (!reply_envelope_ok(data, (size_t)len, key)) {
-            rc = refuse(rep, "reply %.32s is not an envelope sealed to exactly its reply_key", id);
+        switch (reply_check(data, (size_t)len, key)) {
+        case MLV_REPLY_OK: break;
+        case MLV_REPLY_ERR_UNPROVEN:
+            rc = refuse(rep, "reply %.32s carries no proof of origin (made by a malyava older than reply format 2); "
+                             "sources would not be shown it: upgrade malyava on the editors' machine and send it "
+                             "again", id);
+            goto out;
+        default:
+            rc = refuse(rep, "reply %.32s is not a reply sealed to exactly its reply_key", id);
             goto out;
         }
         sqlite3_reset(ins);

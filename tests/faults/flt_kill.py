@@ -177,10 +177,11 @@ def reply_count(data):
         db.close()
 
 
-def import_rounds(root, data, rounds):
+def import_rounds(root, org, data, rounds):
     pk = os.urandom(32)
     env_path = os.path.join(root, "reply.env")
-    run(MKREPLY, pk.hex(), env_path, "Ваше свидетельство получено.")
+    run(MKREPLY, "--editor", os.path.join(org.dir, "editors", "alice.key"), org.passfile, pk.hex(), env_path,
+        "Ваше свидетельство получено.")
     env = open(env_path, "rb").read()
     n = 200
     first = os.path.join(root, "replies-0")
@@ -217,7 +218,7 @@ def main():
         k = ack_rounds(root, data, envs, 10, acked)
         print(f"10 ack rounds in {time.time() - t:.1f} s, {k} killed mid-way", file=sys.stderr)
         t = time.time()
-        k = import_rounds(root, data, 10)
+        k = import_rounds(root, org, data, 10)
         print(f"10 import-replies rounds in {time.time() - t:.1f} s, {k} killed mid-way", file=sys.stderr)
     finally:
         cleanup(root)

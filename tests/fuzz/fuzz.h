@@ -53,6 +53,10 @@ void mlv_fuzz_rng_reset(void);
 /* The editor key pair every fixed envelope is sealed to (guarded memory). */
 const mlv_box_keypair *mlv_fuzz_editor_key(void);
 void mlv_fuzz_editor_public(mlv_box_public *out);
+/* The editor that replies to the fixed editor key taken as a source's
+ * reply key (docs/FORMAT.md §4.5), and a manifest listing only it. */
+const mlv_box_keypair *mlv_fuzz_replier_key(void);
+void mlv_fuzz_manifest_of_replier(mlv_manifest *out);
 /* Other recipients, so seeds carry stanzas that are not ours; i < 8. */
 void mlv_fuzz_other_public(unsigned i, mlv_box_public *out);
 /* The organisation key that signs every fixed manifest. */

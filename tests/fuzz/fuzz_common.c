@@ -17,7 +17,7 @@
 static uint8_t rng_key[crypto_stream_chacha20_KEYBYTES];
 static uint64_t rng_counter;
 
-static mlv_box_keypair *editor_key;
+static mlv_box_keypair *editor_key, *replier_key;
 static mlv_box_public other_keys[OTHER_KEYS];
 static mlv_org_public org_public;
 static uint8_t *org_secret;
@@ -76,14 +76,18 @@ void mlv_fuzz_init(void)
         abort();
     }
     editor_key = sodium_malloc(sizeof *editor_key);
+    replier_key = sodium_malloc(sizeof *replier_key);
     org_secret = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-    if (editor_key == NULL || org_secret == NULL) {
+    if (editor_key == NULL || replier_key == NULL || org_secret == NULL) {
         fprintf(stderr, "fuzz: out of guarded memory for the fixed keys\n");
         abort();
     }
     seed_from_label(seed, "editor", 0);
     crypto_box_seed_keypair(editor_key->pk, editor_key->sk, seed);
     mlv_keyid_compute(editor_key->id, editor_key->pk, sizeof editor_key->pk);
+    seed_from_label(seed, "replier", 0);
+    crypto_box_seed_keypair(replier_key->pk, replier_key->sk, seed);
+    mlv_keyid_compute(replier_key->id, replier_key->pk, sizeof replier_key->pk);
     for (unsigned i = 0; i < OTHER_KEYS; i++) {
         seed_from_label(seed, "other", i);
         crypto_box_seed_keypair(other_keys[i].pk, box_sk, seed);
@@ -114,6 +118,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 const mlv_box_keypair *mlv_fuzz_editor_key(void)
 {
     return editor_key;
+}
+
+const mlv_box_keypair *mlv_fuzz_replier_key(void)
+{
+    return replier_key;
+}
+
+void mlv_fuzz_manifest_of_replier(mlv_manifest *out)
+{
+    memset(out, 0, sizeof *out);
+    out->serial = 1;
+    out->nkeys = 1;
+    memcpy(out->keys[0].id, replier_key->id, sizeof out->keys[0].id);
+    memcpy(out->keys[0].pk, replier_key->pk, sizeof out->keys[0].pk);
 }
 
 void mlv_fuzz_editor_public(mlv_box_public *out)

@@ -22,6 +22,7 @@
 #include <malyava/keyfile.h>
 #include <malyava/manifest.h>
 #include <malyava/payload.h>
+#include <malyava/reply.h>
 
 #include "fuzz.h"
 #include "imgbuild.h"
@@ -471,6 +472,42 @@ static void make_images(void)
     put("imagemeta", "heic", "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24);
 }
 
+/* ---- replies (docs/FORMAT.md §4.5) ---------------------------------- */
+
+static void put_reply(const char *name, const mlv_box_keypair *from, const char *text)
+{
+    mlv_metadata m;
+    uint8_t *r = NULL;
+    size_t len = 0;
+
+    memset(&m, 0, sizeof m);
+    m.message = (char *)text;
+    if (mlv_reply_seal(from, mlv_fuzz_editor_key()->pk, &m, &r, &len) != MLV_REPLY_OK) {
+        fprintf(stderr, "fuzz_seeds: cannot seal reply %s\n", name);
+        failures++;
+        return;
+    }
+    put("reply", name, r, len);
+    free(r);
+}
+
+static void make_replies(void)
+{
+    mlv_box_public me;
+    mlv_fuzz_buf bare = { .max = SEED_MAX_BYTES };
+    seed_record r;
+
+    put_reply("genuine", mlv_fuzz_replier_key(), "Мы получили. We received it.");
+    put_reply("genuine-empty", mlv_fuzz_replier_key(), "");
+    put_reply("unlisted", mlv_fuzz_editor_key(), "Reply with your full name.");
+    memset(&r, 0, sizeof r);
+    r.meta.message = "Reply with your full name.";
+    mlv_fuzz_editor_public(&me);
+    if (seal_record(&r, &me, 1, 0, &bare) == 0)
+        put("reply", "bare-envelope", bare.data, bare.len);
+    mlv_fuzz_buf_free(&bare);
+}
+
 int main(int argc, char **argv)
 {
     seed_record records[SEED_RECORDS];
@@ -509,6 +546,7 @@ int main(int argc, char **argv)
     make_current_manifest();
     make_keys();
     make_images();
+    make_replies();
     free_records(records, n);
     return failures == 0 ? 0 : 1;
 }

@@ -6,8 +6,9 @@ Promises of docs/PROTOCOL.md and docs/FORMAT.md: a source registers
 sealed replies the editors imported for that key, byte for byte; an
 unknown token gets what an account without replies gets;
 a replies bundle is checked whole (SQLite, application_id, user_version,
-exact tables, sizes, each reply sealed to exactly its key, no duplicate
-rows) and a hostile one stores nothing; importing twice is harmless;
+exact tables, sizes, each reply in format 2 and sealed to exactly its key,
+no duplicate rows) and a hostile one stores nothing; importing twice is
+harmless;
 retention deletes idle accounts with their replies, old replies and old
 submissions (rows and files).
 """
@@ -58,9 +59,11 @@ def register(srv, body):
     return srv.request("POST", REGISTER, srv.pow(), body)
 
 
-def reply(root, pk, message):
+def reply(root, pk, message, mode=None):
+    """A reply proven with editor alice's key (or made by `mode`, see srv_mkreply.c)."""
     out = os.path.join(root, f"reply-{os.urandom(6).hex()}.env")
-    subprocess.run([MKREPLY, pk.hex(), out, message], check=True)
+    how = mode or ["--editor", os.path.join(root, "org", "editors", "alice.key"), os.path.join(root, "pass")]
+    subprocess.run([MKREPLY, *how, pk.hex(), out, message], check=True)
     with open(out, "rb") as f:
         return f.read()
 
@@ -184,6 +187,7 @@ def main():
         # -- hostile bundles: each carries one good new reply too, and none is stored
         before = stored_replies(data)
         fresh = row(s1.pk, reply(root, s1.pk, "never stored"))
+        bare = reply(root, s1.pk, "Reply with your full name and cell number.", ["--bare"])
         hp = os.path.join(root, "hostile.bundle")
         other = Source()
         cases = [
@@ -201,6 +205,7 @@ def main():
             ("oversized data", lambda: bundle(hp, [fresh, row(s1.pk, b"M" * (1024 * 1024 + 1))]), "larger"),
             ("wrong key id", lambda: bundle(hp, [fresh, row(other.pk, r1a)]), "sealed to exactly"),
             ("truncated envelope", lambda: bundle(hp, [fresh, row(s1.pk, r1a[:-1])]), "sealed to exactly"),
+            ("a bare envelope, without proof", lambda: bundle(hp, [fresh, row(s1.pk, bare)]), "no proof of origin"),
             ("bad id", lambda: bundle(hp, [fresh, row(s1.pk, r1a, "ABC")]), "id"),
             ("uppercase key", lambda: bundle(hp, [fresh, (os.urandom(16).hex(), s1.pk.hex().upper(), 1, r1a)]),
              "reply_key"),

@@ -80,7 +80,7 @@ def main():
 
         pk = os.urandom(32)
         reply = os.path.join(root, "reply")
-        subprocess.run([MKREPLY, pk.hex(), reply, "Получено."], check=True)
+        subprocess.run([MKREPLY, "--editor", key, org.passfile, pk.hex(), reply, "Получено."], check=True)
         bundle = os.path.join(root, "replies")
         replies_bundle(bundle, pk, open(reply, "rb").read(), 1)
         vg("malyava-dropbox import-replies", [DROPBOX, "import-replies", data, bundle])

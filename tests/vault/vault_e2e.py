@@ -4,7 +4,9 @@
 A source submits with `malyava submit` and a codename; editors export over
 HTTP, import into a vault, list, search, show, extract (stripping a
 photo's GPS), triage, reply and export the replies; the server takes them;
-the source reads the reply with `malyava replies` and the codename alone.
+the source reads the reply with `malyava replies`, the codename and the
+pinned organisation key, and is shown nothing of what whoever holds the
+server writes into its database.
 The ack purges exactly what was imported. Along the way: importing twice
 adds nothing, the vault file holds no testimony, note or tag in clear,
 and key rotation (rewrap) moves envelopes from a retired key to a new one.
@@ -19,12 +21,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vault_lib import MALYAVA, Vault, jpeg_with_gps, run  # noqa: E402
 from srv_lib import DROPBOX, KEYS, Checks, Org, Server, cleanup, init_data_dir, tmpdir  # noqa: E402
 
+MKREPLY = os.environ["SRV_MKREPLY"]
+
 check = Checks()
 MESSAGE = "MARKER-TESTIMONY they beat him in cell 4 at night"
 CYRILLIC = "Избиение в ШИЗО, Свидетель Петров"
 NOTE = "MARKER-NOTE call the lawyer on Monday"
 TAG = "MARKER-TAG-beatings"
 REPLY = "MARKER-REPLY we received it and will call your lawyer"
+FORGED = "Reply with your full name and cell number"
 
 
 def submit(srv, org, root, name, message, fields, files, codename=None):
@@ -160,8 +165,18 @@ def main():
               .replace("batch-two", ""), "a list with a missing number changes nothing")
 
         # -- reply, and the source reads it
-        v("reply", one, "--message", REPLY)
-        check(v("reply", two, "--message", "x", ok=False).returncode == 1, "no reply without the source's codename")
+        proof = ["--manifest", manifest, "--org-key", org.org_pub]
+        p = v("reply", one, "--message", REPLY, ok=False)
+        check(p.returncode == 2 and "--manifest" in p.stderr, "a reply needs the manifest that lists its key")
+        v("reply", one, "--message", REPLY, *proof)
+        check(v("reply", two, "--message", "x", *proof, ok=False).returncode == 1,
+              "no reply without the source's codename")
+        only_bob = org.sign(["bob"])
+        p = v("reply", one, "--message", "x", "--manifest", only_bob, "--org-key", org.org_pub, ok=False)
+        check(p.returncode == 1 and "'alice'" in p.stderr and "not in the manifest" in p.stderr and
+              "--key NAME" in p.stderr and "bob" in p.stderr,
+              f"reply refuses a key the manifest does not list, and names one it does: {p.stderr!r}")
+        org.sign(["alice", "bob"])
         replies = os.path.join(root, "usb-replies.bundle")
         p = run(MALYAVA, "export-replies", "--vault", vault_path, "-o", replies)
         check("wrote 1 reply" in p.stdout, f"export-replies: {p.stdout!r}")
@@ -169,13 +184,35 @@ def main():
         check(st == 200, f"the server imports the replies bundle: {st} {body!r}")
         p = run(MALYAVA, "export-replies", "--vault", vault_path, "-o", replies + "2")
         check("wrote 0 replies" in p.stdout, "a reply is exported once")
-        p = run(MALYAVA, "replies", url, "--codename-file", codename)
-        check(REPLY in p.stdout and p.stdout.rstrip().endswith("1 reply"), f"the source reads the reply: {p.stdout!r}")
+        src = ["--codename-file", codename, "--org-key", org.org_pub]
+        p = run(MALYAVA, "replies", url, "--codename-file", codename, ok=False)
+        check(p.returncode == 2 and "--org-key" in p.stderr, "replies needs the pinned organisation key")
+        p = run(MALYAVA, "replies", url, *src)
+        check(REPLY in p.stdout and "proven to come from the organisation" in p.stdout and
+              p.stdout.rstrip().endswith("1 reply"), f"the source reads the reply: {p.stdout!r}")
         wrong = os.path.join(root, "wrong-codename.txt")
         with open(wrong, "w") as f:
             f.write("bada " * 10)
-        p = run(MALYAVA, "replies", url, "--codename-file", wrong)
+        p = run(MALYAVA, "replies", url, "--codename-file", wrong, "--org-key", org.org_pub)
         check("no replies yet" in p.stdout, "another codename sees none of them")
+
+        # -- what whoever holds the server database can write there itself
+        db = sqlite3.connect(os.path.join(data, "malyava.db"), timeout=30)
+        (reply_pk,) = db.execute("SELECT reply_key FROM reply_accounts").fetchone()
+        for mode in ("--bare", "--forger"):
+            forged = os.path.join(root, f"forged{mode}")
+            run(MKREPLY, mode, reply_pk.hex(), forged, FORGED)
+            db.execute("INSERT INTO replies (id, reply_key, created_day, envelope) VALUES (?, ?, ?, ?)",
+                       (os.urandom(16).hex(), reply_pk, 20000, open(forged, "rb").read()))
+        db.commit()
+        db.close()
+        p = run(MALYAVA, "replies", url, *src, ok=False)
+        check(p.returncode == 1 and REPLY in p.stdout and FORGED not in p.stdout + p.stderr,
+              f"forged replies are not shown, the genuine one is: {p.stdout!r}")
+        check(p.stdout.count("NOT SHOWN") == 2 and "cannot be proven to come from the organisation" in p.stdout and
+              "does not use now" in p.stdout and "Never send your name" in p.stdout and
+              "2 messages not shown" in p.stdout and p.stdout.rstrip().endswith("1 reply"),
+              f"and the source is told, in plain words: {p.stdout!r}")
 
         # -- nothing in clear in the vault
         blobs = b""

@@ -109,3 +109,18 @@ export function verifyManifest(sodium, org, manifest, minisig, day = today()) {
   if (day > m.expiresDay) throw new ManifestError('EXPIRED', 'manifest expired');
   return m;
 }
+
+async function fetchText(path) {
+  const r = await fetch(path, { cache: 'no-store', credentials: 'omit' });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return r.text();
+}
+
+// The manifest the server offers, checked with the organisation key the
+// page carries — what the submit page seals to and the replies page
+// checks replies against.
+export async function currentManifest(sodium) {
+  const org = parseOrgKey(sodium, document.querySelector('meta[name="malyava-org-pub"]').content);
+  const [text, sig] = await Promise.all([fetchText('/manifest'), fetchText('/manifest.minisig')]);
+  return verifyManifest(sodium, org, text, sig);
+}

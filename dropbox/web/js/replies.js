@@ -1,14 +1,19 @@
 // Coming back: the codename is turned into the reply key pair and login
 // token on this device; the page registers them again (for a proof of
 // work: an account no reply waits for does not last), then the server
-// answers with envelopes sealed to the reply key, opened here. The words
-// never leave the page.
+// answers with replies sealed to the reply key, opened here. The words
+// never leave the page. The reply key is public, so whoever holds the
+// server can seal text to it: a reply is shown only with its proof that an
+// editor key of the manifest made it (docs/FORMAT.md §4.5), the manifest
+// checked with the organisation key this page carries. Anything else is
+// named and not shown.
 import { loadStrings, show, t } from './common.js';
 import { loadSodium } from './crypto.js';
 import * as codename from './codename.js';
 import { toHex } from './bytes.js';
-import { openEnvelope, splitReplies } from './envelope.js';
-import { parsePayload } from './payload.js';
+import { splitReplies } from './envelope.js';
+import { currentManifest } from './manifest.js';
+import { openReply, ReplyError } from './reply.js';
 import { registerCodename } from './account.js';
 import { startWorker } from './pow.js';
 
@@ -19,18 +24,42 @@ function status(text) {
   $('status').textContent = text;
 }
 
+// Words for a source who may be frightened: why a message is not shown.
+function hidden(art, code) {
+  art.classList.add('refused');
+  const h = document.createElement('h2');
+  h.textContent = t('replies_hidden_title');
+  const why = document.createElement('p');
+  if (code === 'NOT_FOR_ME') why.textContent = t('replies_hidden_not_yours');
+  else if (code === 'UNLISTED') why.textContent = t('replies_hidden_retired');
+  else why.textContent = t('replies_hidden_unproven');
+  const advice = document.createElement('p');
+  advice.className = 'advice';
+  advice.textContent = t('replies_hidden_advice');
+  art.append(h, why, advice);
+}
+
 function render(replies) {
   const box = $('replies');
   box.textContent = '';
-  replies.forEach((r, i) => {
+  let n = 0;
+  for (const r of replies) {
     const art = document.createElement('article');
     art.className = 'reply';
+    box.append(art);
+    if (r.refused) {
+      hidden(art, r.refused);
+      continue;
+    }
     const h = document.createElement('h2');
-    h.textContent = `${t('replies_reply')} ${i + 1}`;
+    h.textContent = `${t('replies_reply')} ${++n}`;
+    const proven = document.createElement('p');
+    proven.className = 'proven';
+    proven.textContent = t('replies_proven');
     const p = document.createElement('p');
     p.className = 'message';
     p.textContent = r.record.message ?? '';
-    art.append(h, p);
+    art.append(h, proven, p);
     for (const f of r.files) {
       const a = document.createElement('a');
       a.href = URL.createObjectURL(new Blob([f.bytes], { type: 'application/octet-stream' }));
@@ -39,8 +68,18 @@ function render(replies) {
       a.textContent = `${t('replies_attachment')}: ${f.info.name}`;
       art.append(a);
     }
-    box.append(art);
-  });
+  }
+  return n;
+}
+
+// One reply opened, or why it is not shown.
+function open(env, pair, editors) {
+  try {
+    return openReply(sodium, env, pair, editors);
+  } catch (e) {
+    if (e instanceof ReplyError) return { refused: e.code };
+    throw e;
+  }
 }
 
 async function lookUp(input) {
@@ -57,14 +96,20 @@ async function lookUp(input) {
     status(t('st_pow'));
     await registerCodename(sodium, keys);
     status(t('replies_wait'));
+    let editors;
+    try {
+      editors = (await currentManifest(sodium)).editors;
+    } catch {
+      return status(t('replies_manifest_bad'));
+    }
     const r = await fetch('/api/v1/replies/fetch', { method: 'POST', body: `${toHex(keys.token)}\n`, cache: 'no-store', credentials: 'omit' });
     if (r.status === 204) return status(t('replies_none'));
     if (r.status !== 200) throw new Error((await r.text()).trim() || String(r.status));
     const pair = { publicKey: keys.publicKey, secretKey: keys.secretKey };
-    const replies = splitReplies(new Uint8Array(await r.arrayBuffer())).map((env) =>
-      parsePayload(sodium, openEnvelope(sodium, env, pair).plaintext));
-    status(t('replies_count', { n: replies.length }));
-    render(replies);
+    const replies = splitReplies(new Uint8Array(await r.arrayBuffer())).map((env) => open(env, pair, editors));
+    const shown = render(replies);
+    const refused = replies.length - shown;
+    status(t('replies_count', { n: shown }) + (refused > 0 ? ` ${t('replies_hidden_count', { n: refused })}` : ''));
   } catch (e) {
     status(t('replies_error', { reason: e.message }));
   } finally {

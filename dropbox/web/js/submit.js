@@ -6,7 +6,7 @@ import { formatBytes, formatDuration, loadStrings, show, t } from './common.js';
 import { loadSodium } from './crypto.js';
 import * as codename from './codename.js';
 import { toHex } from './bytes.js';
-import { parseOrgKey, verifyManifest } from './manifest.js';
+import { currentManifest } from './manifest.js';
 import { digestOf, encodeRecord, fileSource, memorySource, PayloadSealer } from './payload.js';
 import { imageKind, stripImage, StripError } from './strip.js';
 import { TusUpload, UploadError } from './tus.js';
@@ -86,16 +86,8 @@ function status(text) {
   $('status').textContent = text;
 }
 
-async function fetchText(path) {
-  const r = await fetch(path, { cache: 'no-store', credentials: 'omit' });
-  if (!r.ok) throw new Error(`${path}: ${r.status}`);
-  return r.text();
-}
-
 async function editorsKeys() {
-  const org = parseOrgKey(sodium, document.querySelector('meta[name="malyava-org-pub"]').content);
-  const [text, sig] = await Promise.all([fetchText('/manifest'), fetchText('/manifest.minisig')]);
-  return verifyManifest(sodium, org, text, sig).editors;
+  return (await currentManifest(sodium)).editors;
 }
 
 // Files as they will be sealed: cleaned copies of photos (unless the

@@ -131,10 +131,11 @@ export class Server {
     run('sqlite3', join(this.data, 'malyava.db'), 'DELETE FROM reply_accounts');
   }
 
-  // An editor's reply to `replyKeyHex`, carried in as a replies bundle.
+  // An editor's reply to `replyKeyHex`, proven with alice's key, carried
+  // in as a replies bundle.
   reply(replyKeyHex, message) {
     const env = join(this.root, `reply-${Date.now()}.env`);
-    run(MKREPLY, replyKeyHex, env, message);
+    run(MKREPLY, '--editor', this.org.editorKey, this.org.pass, replyKeyHex, env, message);
     const bundle = join(this.root, `replies-${Date.now()}.sqlite`);
     const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
     run('sqlite3', bundle, `PRAGMA application_id = 1296848466; PRAGMA user_version = 1;
@@ -144,6 +145,24 @@ export class Server {
       INSERT INTO replies VALUES ('${id}', '${replyKeyHex}', ${Math.floor(Date.now() / 86400000)}, readfile('${env}'));`);
     return run(DROPBOX, 'import-replies', this.data, bundle);
   }
+}
+
+// What whoever holds the server can do without any editor: write rows
+// into its database. `mode` is srv_mkreply's --bare or --forger.
+export function forgeReply(srv, replyKeyHex, message, mode) {
+  const env = join(srv.root, `forged-${Date.now()}-${mode.slice(2)}.env`);
+  run(MKREPLY, mode, replyKeyHex, env, message);
+  const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  run('sqlite3', '-cmd', '.timeout 10000', join(srv.data, 'malyava.db'),
+    `INSERT INTO replies (id, reply_key, created_day, envelope) VALUES ('${id}', X'${replyKeyHex}', ` +
+    `${Math.floor(Date.now() / 86400000)}, readfile('${env}'));`);
+}
+
+// A reply account as registration leaves it: the login token's hash and the key.
+export function registerDirectly(srv, tokenHashHex, replyKeyHex) {
+  run('sqlite3', '-cmd', '.timeout 10000', join(srv.data, 'malyava.db'),
+    `INSERT INTO reply_accounts (token_hash, reply_key, last_active_day) VALUES (X'${tokenHashHex}', ` +
+    `X'${replyKeyHex}', ${Math.floor(Date.now() / 86400000)});`);
 }
 
 export async function browser(...extra) {
