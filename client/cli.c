@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
 
 #include <malyava/limits.h>
 #include <malyava/termsafe.h>
@@ -21,6 +20,16 @@ void mlv_cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void mlv_cli_server_text(FILE *out, const char *text, size_t len)
+{
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    if (len == 0 || len > MLV_SUBMIT_MAX_ERROR_BYTES || memchr(text, '\n', len) != NULL)
+        return;
+    fputs(": ", out);
+    mlv_termsafe_write(out, text, len, 0);
 }
 
 int mlv_cli_parse_field(char *arg, mlv_field *out)
@@ -76,21 +85,6 @@ const char *mlv_cli_basename(const char *path)
     const char *slash = strrchr(path, '/');
 
     return slash == NULL ? path : slash + 1;
-}
-
-int mlv_cli_meta_copy(const mlv_metadata *m, mlv_metadata *out)
-{
-    char *json = NULL;
-    size_t json_len = 0;
-    int rc;
-
-    /* Re-decoding the canonical encoding is the simplest deep copy. */
-    if (mlv_meta_encode(m, &json, &json_len) != MLV_ENV_OK)
-        return -1;
-    rc = mlv_meta_decode(json, json_len, out) == MLV_ENV_OK ? 0 : -1;
-    sodium_memzero(json, json_len);
-    free(json);
-    return rc;
 }
 
 size_t mlv_cli_utf8_chars(const char *s, size_t max_bytes)

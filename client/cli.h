@@ -10,6 +10,12 @@
 /* Prints "malyava: <message>\n" to stderr. */
 void mlv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* What a server said, as ": TEXT" on the current line: only a one-line
+ * answer of at most MLV_SUBMIT_MAX_ERROR_BYTES, through the terminal-safe
+ * writer (a hostile server could otherwise clear the screen and draw a
+ * message of its own). Nothing at all for anything else. */
+void mlv_cli_server_text(FILE *out, const char *text, size_t len);
+
 /* Splits NAME=VALUE into a field (pointers into `arg`, which is modified).
  * Prints the problem and returns -1 if NAME is not [a-z0-9_]{1,64}. */
 int mlv_cli_parse_field(char *arg, mlv_field *out);
@@ -19,9 +25,6 @@ const char *mlv_cli_media_type(const char *name);
 
 /* The last path component, for use as an attachment name. */
 const char *mlv_cli_basename(const char *path);
-
-/* A deep copy of a metadata record; 0 or -1 (out of memory). */
-int mlv_cli_meta_copy(const mlv_metadata *m, mlv_metadata *out);
 
 /* Characters, not bytes, in the first `max_bytes` of UTF-8 text: for
  * lining up columns. */

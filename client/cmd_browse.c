@@ -80,7 +80,7 @@ static int judge_record(void *ctx, const mlv_metadata *meta)
         free(folded);
     }
     memset(&j->r->meta, 0, sizeof j->r->meta);
-    if (j->kept && mlv_cli_meta_copy(meta, &j->r->meta) != 0)
+    if (j->kept && mlv_meta_copy(meta, &j->r->meta) != MLV_ENV_OK)
         return -1;
     item_view(j->r);
     return 0;

@@ -46,6 +46,7 @@ typedef struct import_env {
     mlv_pay_opener *opener;   /* the vault's; NULL when no vault key opens it */
     crypto_generichash_state receipt;
     mlv_env_status status;
+    mlv_env_status unshowable; /* why the record could not be copied */
     uint8_t header[MLV_ENV_MAX_HEADER_BYTES];
     size_t header_fill, header_len;
     size_t chunk_fill;
@@ -69,11 +70,16 @@ static int ack_add(import_run *r, const char *id, const char *receipt)
     return 0;
 }
 
-static int ignore_metadata(void *ctx, const mlv_metadata *m)
+/* Every command shows a record through a copy of it: one that cannot be
+ * copied could never be shown, and is not acked. */
+static int showable(void *ctx, const mlv_metadata *m)
 {
-    (void)ctx;
-    (void)m;
-    return 0;
+    import_env *e = ctx;
+    mlv_metadata copy;
+
+    e->unshowable = mlv_meta_copy(m, &copy);
+    mlv_meta_clear(&copy);
+    return e->unshowable == MLV_ENV_OK ? 0 : -1;
 }
 
 static int ignore_data(void *ctx, size_t index, const uint8_t *buf, size_t len)
@@ -92,8 +98,9 @@ static int ignore_end(void *ctx, size_t index)
     return 0;
 }
 
-/* Authenticates without keeping a byte of plaintext. */
-static const mlv_pay_callbacks check_only = { ignore_metadata, ignore_data, ignore_end };
+/* Authenticates the whole envelope and parses its whole record without
+ * keeping a byte of plaintext. */
+static const mlv_pay_callbacks check_only = { showable, ignore_data, ignore_end };
 
 static int store_chunk(import_env *e)
 {
@@ -266,6 +273,8 @@ static int import_one(void *ctx, const mlv_bundle_sub *s)
     mlv_env_receipt_to_string(got_str, got);
     if (!r->failed && e.status == MLV_ENV_OK && strcmp(got_str, s->receipt) != 0)
         e.status = MLV_ENV_ERR_TAMPERED;
+    if (e.unshowable != MLV_ENV_OK)
+        e.status = e.unshowable;
     if (r->failed || e.status != MLV_ENV_OK) {
         mlv_vdb_rollback_to(r->v->db);
         if (!r->failed)

@@ -75,8 +75,9 @@ int mlv_codefile_register(mlv_tus_client *c, const mlv_box_keypair *reply,
                          &answer, &answer_len) != 0)
         goto out;
     if (status != 204) {
-        mlv_cli_error("the drop-box refused to register the codename for replies (HTTP %ld)%s%s", status,
-                      answer_len > 0 ? ": " : "", answer_len > 0 ? answer : "");
+        fprintf(stderr, "malyava: the drop-box refused to register the codename for replies (HTTP %ld)", status);
+        mlv_cli_server_text(stderr, answer, answer_len);
+        fputc('\n', stderr);
         goto out;
     }
     ret = 0;

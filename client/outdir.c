@@ -79,7 +79,13 @@ static int on_metadata(void *ctx, const mlv_metadata *m)
 {
     mlv_outdir *o = ctx;
 
-    if (mlv_cli_meta_copy(m, &o->meta) != 0 || choose_names(o) != 0) {
+    mlv_env_status st = mlv_meta_copy(m, &o->meta);
+
+    if (st != MLV_ENV_OK) {
+        mlv_cli_error("cannot take the metadata record: %s", mlv_env_strerror(st));
+        return -1;
+    }
+    if (choose_names(o) != 0) {
         mlv_cli_error("out of memory");
         return -1;
     }

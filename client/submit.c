@@ -499,13 +499,13 @@ static int run(submit_args *a)
     fprintf(stderr, "malyava: delivered %llu bytes; the drop-box's receipt matches the envelope sealed here\n",
             (unsigned long long)s.length);
     if (reply != NULL && mlv_codefile_register(client, reply, token) != 0) {
-        mlv_cli_error("delivered, but not yet registered for replies; `malyava replies %s --codename-file %s` "
-                      "registers and reads them", a->url, a->codename_path);
+        mlv_cli_error("delivered, but not yet registered for replies; `malyava replies %s --codename-file %s "
+                      "--org-key %s` registers and reads them", a->url, a->codename_path, a->org_path);
         goto out;
     }
     if (reply != NULL)
-        fprintf(stderr, "malyava: come back for replies with: malyava replies %s --codename-file %s\n", a->url,
-                a->codename_path);
+        fprintf(stderr, "malyava: come back for replies with: malyava replies %s --codename-file %s --org-key %s\n",
+                a->url, a->codename_path, a->org_path);
     rc = 0;
 out:
     mlv_key_box_free(reply);

@@ -365,17 +365,13 @@ static void report(mlv_tus_client *c, const char *what, CURLcode cc, const mlv_t
     progress_end(c);
     fprintf(stderr, "malyava: %s: ", what);
     if (cc != CURLE_OK) {
-        fputs(c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(cc), stderr);
-    } else {
-        size_t n = r->text_len;
+        /* libcurl's message may quote what a server or proxy sent. */
+        const char *why = c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(cc);
 
-        while (n > 0 && (r->text[n - 1] == '\n' || r->text[n - 1] == '\r'))
-            n--;
+        mlv_termsafe_write(stderr, why, strlen(why), 0);
+    } else {
         fprintf(stderr, "the server answered %ld", r->status);
-        if (n > 0 && memchr(r->text, '\n', n) == NULL) {
-            fputs(": ", stderr);
-            mlv_termsafe_write(stderr, r->text, n, 0);
-        }
+        mlv_cli_server_text(stderr, r->text, r->text_len);
     }
     fprintf(stderr, "%s\n", tail);
 }

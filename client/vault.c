@@ -498,7 +498,7 @@ mlv_env_status mlv_vault_read(const mlv_vault *v, const mlv_vdb_env *e, const ml
 
 static int copy_record(void *ctx, const mlv_metadata *meta)
 {
-    return mlv_cli_meta_copy(meta, ctx);
+    return mlv_meta_copy(meta, ctx) == MLV_ENV_OK ? 0 : -1;
 }
 
 mlv_env_status mlv_vault_record(const mlv_vault *v, const mlv_vdb_env *e, mlv_metadata *out)

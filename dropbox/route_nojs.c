@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include <malyava/fileio.h>
@@ -125,16 +124,11 @@ static char *arena_copy(nojs_build *b, const uint8_t *p, size_t len, int text)
     return out;
 }
 
-/* Text for the record: UTF-8 (jansson's check) without NUL. */
+/* Text for the record, by the one rule of lib/metadata.c: UTF-8 without
+ * NUL, control characters included (the page seals them as they are). */
 static int text_ok(mlv_mp_span s)
 {
-    json_t *j;
-
-    if (memchr(s.p, '\0', s.len) != NULL)
-        return 0;
-    j = json_stringn((const char *)s.p, s.len);
-    json_decref(j);
-    return j != NULL;
+    return mlv_meta_text_ok((const char *)s.p, s.len) == 0;
 }
 
 /* A part's Content-Type, if it is a plain "type/subtype" of token characters. */

@@ -46,9 +46,12 @@ void mlv_meta_clear(mlv_metadata *m)
     sodium_memzero(m, sizeof *m);
 }
 
-/* Valid UTF-8 without overlongs or surrogates: names must survive every
- * filesystem and terminal on the editor's side unchanged. */
-static int utf8_ok(const unsigned char *p, size_t len)
+/*
+ * Valid UTF-8 without overlongs or surrogates: exactly the Unicode scalar
+ * values, what jansson accepts when it parses a record. With `no_c1`, C1
+ * controls (U+0080..U+009F) are refused too, as file names require.
+ */
+static int utf8_ok(const unsigned char *p, size_t len, int no_c1)
 {
     size_t i = 0;
 
@@ -86,7 +89,7 @@ static int utf8_ok(const unsigned char *p, size_t len)
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return 0;
         /* C1 controls are as dangerous on a terminal as C0 ones. */
-        if (cp >= 0x80 && cp <= 0x9f)
+        if (no_c1 && cp >= 0x80 && cp <= 0x9f)
             return 0;
         i += need + 1;
     }
@@ -105,7 +108,20 @@ int mlv_meta_name_ok(const char *name, size_t len)
         if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
             return -1;
     }
-    return utf8_ok((const unsigned char *)name, len) ? 0 : -1;
+    return utf8_ok((const unsigned char *)name, len, 1) ? 0 : -1;
+}
+
+/*
+ * Text (the message, field values) may hold any Unicode scalar value but
+ * NUL: a testimony is what the source wrote, C1 controls from mis-decoded
+ * Windows text included. Making it safe to show is the display's job
+ * (termsafe.c), never a reason to refuse what was sealed.
+ */
+int mlv_meta_text_ok(const char *text, size_t len)
+{
+    if (text == NULL || memchr(text, '\0', len) != NULL)
+        return -1;
+    return utf8_ok((const unsigned char *)text, len, 0) ? 0 : -1;
 }
 
 static int field_name_ok(const char *name, size_t len)
@@ -298,6 +314,22 @@ mlv_env_status mlv_meta_decode(const char *json, size_t len, mlv_metadata *out)
     return st;
 }
 
+mlv_env_status mlv_meta_copy(const mlv_metadata *m, mlv_metadata *out)
+{
+    char *json = NULL;
+    size_t len = 0;
+    mlv_env_status st;
+
+    memset(out, 0, sizeof *out);
+    /* Through the canonical encoding: whatever decoded encodes (one set of
+     * rules), so a copy fails only for want of memory. */
+    st = mlv_meta_encode(m, &json, &len);
+    if (st == MLV_ENV_OK)
+        st = mlv_meta_decode(json, len, out);
+    wipe_string(json);
+    return st;
+}
+
 static int set_new(json_t *obj, const char *key, json_t *value)
 {
     return value == NULL ? -1 : json_object_set_new(obj, key, value);
@@ -334,7 +366,8 @@ static mlv_env_status check_record(const mlv_metadata *m)
     for (size_t i = 0; i < m->nfields; i++) {
         const mlv_field *f = &m->fields[i];
 
-        if (f->name == NULL || f->value == NULL || !field_name_ok(f->name, strlen(f->name)))
+        if (f->name == NULL || f->value == NULL || !field_name_ok(f->name, strlen(f->name)) ||
+            mlv_meta_text_ok(f->value, strlen(f->value)) != 0)
             return MLV_ENV_ERR_MALFORMED;
         if (strlen(f->value) > MLV_MAX_FIELD_VALUE_BYTES)
             return MLV_ENV_ERR_LIMIT;
@@ -354,7 +387,7 @@ static mlv_env_status check_record(const mlv_metadata *m)
             return MLV_ENV_ERR_LIMIT;
         total += f->length;
     }
-    if (m->message != NULL && !utf8_ok((const unsigned char *)m->message, strlen(m->message)))
+    if (m->message != NULL && mlv_meta_text_ok(m->message, strlen(m->message)) != 0)
         return MLV_ENV_ERR_MALFORMED;
     return MLV_ENV_OK;
 }

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from http.server import BaseHTTPRequestHandler
 
 DROPBOX = os.environ["MALYAVA_DROPBOX"]
 MALYAVA = os.environ["MALYAVA"]
@@ -326,6 +327,23 @@ def raw_request(port, request):
         return int(data.split(b" ", 2)[1]), data
     finally:
         s.close()
+
+
+class FakeHandler(BaseHTTPRequestHandler):
+    """What a fake drop-box in a test answers with: HTTP/1.1, silent, a
+    tus header on every answer and no body on a HEAD."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, headers=None, body=b""):
+        self.send_response_only(status)
+        for k, v in {"Tus-Resumable": "1.0.0", "Content-Length": str(len(body)), **(headers or {})}.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 def init_data_dir(root, org, manifest, *settings):

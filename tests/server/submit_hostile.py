@@ -18,12 +18,12 @@ import signal
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 # Sanitized builds: an undefined-behaviour report must fail the run, not scroll by.
 os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srv_lib import MALYAVA, Checks, Org, cleanup, pow_zero_bits, receipt_of, tmpdir  # noqa: E402
+from srv_lib import MALYAVA, Checks, FakeHandler, Org, cleanup, pow_zero_bits, receipt_of, tmpdir  # noqa: E402
 
 # The client must solve each challenge as the real server asks.
 POW_BITS = 6
@@ -63,19 +63,7 @@ class FakeDropbox(ThreadingHTTPServer):
             return False
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, headers=None, body=b""):
-        self.send_response_only(status)
-        for k, v in {"Tus-Resumable": "1.0.0", "Content-Length": str(len(body)), **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(FakeHandler):
     def do_GET(self):
         s = self.server
         s.log.append(("GET", self.path))

@@ -144,6 +144,89 @@ static void names(void)
     }
 }
 
+/*
+ * One set of rules for sealing and opening (docs/FORMAT.md §2.2): text may
+ * hold every Unicode general category but NUL, names every one but
+ * controls, and whatever decodes encodes again — the vault copies every
+ * record it shows that way, so a record that did not would be acked by
+ * the server and then unreadable.
+ */
+static const char *const categories[][2] = {
+    { "Cc C0", "\x01\x1b[2J\t\r" },
+    { "Cc DEL and C1", "\x7f\xc2\x85\xc2\x96\xc2\x9b" },
+    { "Cf bidi", "\xe2\x80\xae\xe2\x81\xa6\xe2\x80\x8e\xd8\x9c" },
+    { "Cf zero-width", "\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d\xef\xbb\xbf\xc2\xad" },
+    { "Cf astral tag", "\xf3\xa0\x81\x81" },
+    { "Co private use", "\xee\x80\x80\xef\xa3\xbf\xf3\xb0\x80\x80\xf4\x8f\xbf\xbd" },
+    { "next to Cs", "\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbd" },
+    { "noncharacters", "\xef\xbf\xbe\xef\xbf\xbf\xf4\x8f\xbf\xbf" },
+    { "Zl Zp", "\xe2\x80\xa8\xe2\x80\xa9" },
+    { "Mn Me", "e\xcc\x81\xe2\x83\x9d\xd2\x89" },
+    { "astral", "\xf0\x9f\x98\x80\xf0\x9d\x84\x9e\xf0\xa0\x80\x80" },
+    { "Zs", "\xc2\xa0\xe3\x80\x80" },
+    { "scripts", "\xd0\x98\xd0\x9a-2 \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe6\xbc\xa2" },
+};
+
+static int has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            return 1;
+    }
+    return 0;
+}
+
+static void unicode(void)
+{
+    for (size_t i = 0; i < sizeof categories / sizeof categories[0]; i++) {
+        const char *what = categories[i][0], *text = categories[i][1];
+        char name[64];
+        mlv_field field = { "place", (char *)text };
+        mlv_file_info file = { .name = name, .length = 0 };
+        mlv_metadata in = { .message = (char *)text, .nfields = 1, .fields = &field, .nfiles = 1, .files = &file };
+        mlv_metadata out, copy;
+        char *json = NULL;
+        size_t len = 0;
+        int control = has_control(text);
+
+        snprintf(name, sizeof name, "x%s.txt", control ? "" : text);
+        CHECK(mlv_meta_text_ok(text, strlen(text)) == 0);
+        CHECK(mlv_meta_name_ok(text, strlen(text)) == (control ? -1 : 0));
+        if (mlv_meta_encode(&in, &json, &len) != MLV_ENV_OK) {
+            fprintf(stderr, "%s: not encoded\n", what);
+            CHECK(!"every category encodes in text and names");
+            continue;
+        }
+        CHECK(mlv_meta_decode(json, len, &out) == MLV_ENV_OK);
+        CHECK(out.message != NULL && strcmp(out.message, text) == 0);
+        CHECK(out.nfields == 1 && strcmp(out.fields[0].value, text) == 0);
+        CHECK(out.nfiles == 1 && strcmp(out.files[0].name, name) == 0);
+        CHECK(mlv_meta_copy(&out, &copy) == MLV_ENV_OK && strcmp(copy.message, text) == 0);
+        mlv_meta_clear(&copy);
+        mlv_meta_clear(&out);
+        free(json);
+        /* A control character in a name: neither sealed nor opened. */
+        if (control) {
+            snprintf(name, sizeof name, "x%s.txt", text);
+            CHECK(mlv_meta_encode(&in, &json, &len) == MLV_ENV_ERR_MALFORMED);
+        }
+    }
+    /* What a page sealed from mis-decoded Windows text: U+0085, U+0096. */
+    {
+        const char *json = "{\"message\":\"\\u0085 \xc2\x96 end\",\"fields\":{\"place\":\"\\u009b2J\"},\"v\":1}";
+        mlv_metadata m, copy;
+
+        CHECK(mlv_meta_decode(json, strlen(json), &m) == MLV_ENV_OK);
+        CHECK(mlv_meta_copy(&m, &copy) == MLV_ENV_OK && strcmp(copy.message, "\xc2\x85 \xc2\x96 end") == 0);
+        mlv_meta_clear(&copy);
+        mlv_meta_clear(&m);
+    }
+    CHECK(mlv_meta_text_ok("a\0b", 3) != 0);
+    CHECK(mlv_meta_text_ok("\xed\xa0\x80", 3) != 0);  /* a surrogate */
+    CHECK(mlv_meta_text_ok("\xc0\x80", 2) != 0);      /* overlong NUL */
+    CHECK(mlv_meta_text_ok("\xf4\x90\x80\x80", 4) != 0); /* past U+10FFFF */
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -152,5 +235,6 @@ int main(void)
     limits();
     round_trip();
     names();
+    unicode();
     return check_exit();
 }

@@ -4,9 +4,9 @@
 Every malformed bundle is refused with a message that says what is wrong,
 exit status 1, and the vault file is byte for byte what it was: a
 truncated file, a file that is not SQLite, the wrong application id or
-version, an extra table or trigger, a chunk over 1 MiB, chunks that do not
-add up or skip a number, an id that is a path, a duplicated row in a table
-without its key. A bundle whose rows are fine but one envelope is forged
+version, an extra table or trigger, tables that are not STRICT, a chunk
+over 1 MiB, chunks that do not add up or skip a number, an id that is a
+path, a duplicated row in a table without its key. A bundle whose rows are fine but one envelope is forged
 imports the others and leaves the forged one out of the ack file. An
 import killed with SIGKILL at a random moment leaves an intact vault with
 all of the bundle or none of it, and importing again completes it.
@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vault_lib import MALYAVA, Vault, copy_bundle, file_hash, receipt_of, run  # noqa: E402
+from vault_lib import MALYAVA, Vault, copy_bundle, file_hash, new_vault, receipt_of, run  # noqa: E402
 from srv_lib import DROPBOX, Checks, Org, Server, cleanup, init_data_dir, tmpdir  # noqa: E402
 
 check = Checks()
@@ -42,6 +42,14 @@ def rebuilt(db, transform):
 NO_KEYS = """CREATE TABLE submissions (id TEXT NOT NULL, received_day INTEGER NOT NULL, size INTEGER NOT NULL,
   receipt TEXT NOT NULL, server_sealed INTEGER NOT NULL) STRICT;
 CREATE TABLE chunks (submission TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL) STRICT;"""
+
+
+# The export schema to the letter (NOT NULL spelt out where STRICT implies
+# it), only without STRICT: a table that would take a BLOB for a day.
+NOT_STRICT = """CREATE TABLE submissions (id TEXT PRIMARY KEY NOT NULL, received_day INTEGER NOT NULL,
+  size INTEGER NOT NULL, receipt TEXT NOT NULL, server_sealed INTEGER NOT NULL);
+CREATE TABLE chunks (submission TEXT NOT NULL REFERENCES submissions(id), seq INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY (submission, seq));"""
 
 
 def forge(db):
@@ -87,10 +95,7 @@ def main():
     good = os.path.join(root, "good.bundle")
     run(DROPBOX, "export", data, "-o", good)
     vault_path = os.path.join(root, "vault")
-    v = Vault(vault_path, org.passfile)
-    run(MALYAVA, "init", vault_path)
-    run(MALYAVA, "key", "add", "--vault", vault_path, "--passphrase-file", org.passfile,
-        os.path.join(org.dir, "editors", "alice.key"))
+    v = new_vault(vault_path, org)
     raw = open(good, "rb").read()
 
     def b(name, edit=None, content=None):
@@ -128,6 +133,7 @@ def main():
          "32 lowercase hex"),
         ("orphan chunk", b("orphan", lambda db: db.execute(
             "INSERT INTO chunks VALUES ('00000000000000000000000000000000', 0, x'00')")), "no submission"),
+        ("tables without STRICT", b("notstrict", lambda db: rebuilt(db, lambda: NOT_STRICT)), "tables"),
         ("duplicated rows", b("dups", lambda db: (rebuilt(db, lambda: NO_KEYS), db.execute(
             "INSERT INTO submissions SELECT * FROM submissions LIMIT 1"))), "tables"),
         ("bad receipt text", b("receipt", lambda db: db.execute("UPDATE submissions SET receipt = 'x'")), "receipt"),
@@ -138,9 +144,7 @@ def main():
         for name in os.listdir(root):
             if name.startswith("scratch-vault"):
                 os.unlink(os.path.join(root, name))
-        run(MALYAVA, "init", scratch)
-        run(MALYAVA, "key", "add", "--vault", scratch, "--passphrase-file", org.passfile,
-            os.path.join(org.dir, "editors", "alice.key"))
+        new_vault(scratch, org)
         proc = subprocess.Popen([MALYAVA, "import", "--vault", scratch, "--passphrase-file", org.passfile,
                                  "--ack", os.path.join(root, "scratch.ack"), good],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -69,3 +69,12 @@ class Vault:
         if unlock:
             extra += ["--passphrase-file", self.passfile]
         return run(MALYAVA, cmd, *extra, *args, ok=ok)
+
+
+def new_vault(path, org, names=("alice",)):
+    """`malyava init` and the organisation's editor keys `names` added."""
+    run(MALYAVA, "init", path)
+    for name in names:
+        run(MALYAVA, "key", "add", "--vault", path, "--passphrase-file", org.passfile,
+            os.path.join(org.dir, "editors", f"{name}.key"))
+    return Vault(path, org.passfile)

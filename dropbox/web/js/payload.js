@@ -8,9 +8,11 @@ import { EnvelopeSealer, totalLength } from './envelope.js';
 import { padme } from './padme.js';
 
 export const MAX_RECORD_BYTES = 1048576;
+export const MAX_FILES = 1000;
 const MAX_FIELD_BYTES = 16384;
 const FIELD_NAME = /^[a-z0-9_]{1,64}$/;
-const MEDIA_TYPE = /^[!-~]+\/[!-~]+$/;
+// Printable ASCII without space, '"' or '\\', as lib/metadata.c reads it.
+const MEDIA_TYPE = /^[!#-[\]-~]+\/[!#-[\]-~]+$/;
 
 // jansson's JSON_COMPACT escaping, so a record encodes to the same bytes
 // here as in lib/metadata.c: only '"', '\\' and controls below 0x20 are
@@ -44,7 +46,9 @@ function jsonValue(v) {
 // bytes of UTF-8, never "." or "..". The source's name is kept as far as
 // it is safe, so the editor sees what the source called the file.
 export function safeName(name) {
-  let s = String(name).replace(/[\u0000-\u001f\u007f-\u009f/\\]/g, '_').replace(/[\ud800-\udfff]/g, '_');
+  // Code points, not UTF-16 units: an astral character is one character
+  // and is kept; only a lone surrogate (\p{Cs} matches no pair) is replaced.
+  let s = String(name).replace(/[\u0000-\u001f\u007f-\u009f/\\]|\p{Cs}/gu, '_');
   while (utf8(s).length > 255) s = Array.from(s).slice(0, -1).join('');
   if (s === '' || s === '.' || s === '..') s = 'file';
   return s;
@@ -54,20 +58,36 @@ export function safeType(type) {
   return typeof type === 'string' && type.length <= 255 && MEDIA_TYPE.test(type) ? type : null;
 }
 
+// Text (message, field values) as lib/metadata.c's one rule allows it:
+// any character but NUL, which a C reader cannot hold in a string. Control
+// characters stay, as the source wrote them; the editors' tools show them
+// safely. (A lone surrogate already becomes U+FFFD when encoded.)
+export function safeText(text) {
+  return text.replaceAll('\u0000', '\ufffd');
+}
+
+export class RecordError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code; // TOO_BIG, TOO_MANY_FILES
+  }
+}
+
 // entry: { message, fields: {name: value}, files: [{name, type, length, blake2b, metadata}], replyKey }
 export function encodeRecord(entry) {
   const rec = { v: 1 };
-  if (typeof entry.message === 'string' && entry.message !== '') rec.message = entry.message;
+  if (typeof entry.message === 'string' && entry.message !== '') rec.message = safeText(entry.message);
   const fields = {};
   let nfields = 0;
   for (const [k, v] of Object.entries(entry.fields ?? {})) {
     if (typeof v !== 'string' || v === '') continue;
     if (!FIELD_NAME.test(k)) throw new Error(`field name ${k}`);
-    if (utf8(v).length > MAX_FIELD_BYTES) throw new RangeError(`field ${k} is too long`);
-    fields[k] = v;
+    if (utf8(v).length > MAX_FIELD_BYTES) throw new RecordError('TOO_BIG', `field ${k} is too long`);
+    fields[k] = safeText(v);
     nfields++;
   }
   if (nfields > 0) rec.fields = fields;
+  if (entry.files && entry.files.length > MAX_FILES) throw new RecordError('TOO_MANY_FILES', 'too many files');
   if (entry.files && entry.files.length > 0) {
     rec.files = entry.files.map((f) => {
       const o = { name: safeName(f.name), length: f.length, blake2b: f.blake2b };
@@ -79,7 +99,7 @@ export function encodeRecord(entry) {
   }
   if (entry.replyKey) rec.reply_key = entry.replyKey;
   const bytes = utf8(jsonValue(rec));
-  if (bytes.length > MAX_RECORD_BYTES) throw new RangeError('the text is too long');
+  if (bytes.length > MAX_RECORD_BYTES) throw new RecordError('TOO_BIG', 'the text is too long');
   return bytes;
 }
 

@@ -190,7 +190,7 @@ async function send() {
     try {
       record = encodeRecord({ message: form.elements.message.value, fields, files, replyKey: keys ? toHex(keys.publicKey) : null });
     } catch (e) {
-      throw new Error(t('err_too_big'));
+      throw new Error(e.code === 'TOO_MANY_FILES' ? t('err_too_many_files') : t('err_too_big'));
     }
     const { mine, theirs } = await upload(record, files, editors);
     if (theirs !== mine) throw new Error(`receipt ${theirs} ≠ ${mine}`);

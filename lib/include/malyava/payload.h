@@ -58,8 +58,16 @@ mlv_env_status mlv_meta_encode(const mlv_metadata *m, char **out, size_t *out_le
 /* Strict: unknown keys, wrong types, bad names, over-limit sizes refused. */
 mlv_env_status mlv_meta_decode(const char *json, size_t len, mlv_metadata *out)
     __attribute__((warn_unused_result));
-/* 0 if `name` is acceptable as a file name in the record, else -1. */
+/* 0 if `name` is acceptable as a file name in the record, else -1:
+ * 1..MLV_MAX_NAME_BYTES of UTF-8, no control character (C0, DEL, C1), no
+ * '/' or '\\', not "." or "..". Sealers replace what fails (docs/FORMAT.md §2.2). */
 int mlv_meta_name_ok(const char *name, size_t len);
+/* 0 if `text` is acceptable as the message or a field value: UTF-8 of
+ * Unicode scalar values, no NUL. Exactly what decoding accepts. */
+int mlv_meta_text_ok(const char *text, size_t len);
+/* A deep copy of a decoded or valid record; SYSTEM when out of memory. */
+mlv_env_status mlv_meta_copy(const mlv_metadata *m, mlv_metadata *out)
+    __attribute__((warn_unused_result));
 
 /* ---- sealing ----------------------------------------------------------- */
 

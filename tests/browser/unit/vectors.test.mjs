@@ -175,6 +175,13 @@ test('the record escapes as jansson does and refuses what the C reader refuses',
   assert.throws(() => encodeRecord({ fields: { place: 'x'.repeat(16385) } }));
   assert.equal(new TextDecoder().decode(encodeRecord({ files: [{ name: '../a/b\u0000', length: 0, blake2b: '00', type: 'bad type' }] })),
     '{"files":[{"blake2b":"00","length":0,"name":".._a_b_"}],"v":1}');
+  // lib/metadata.c's one rule: text keeps every character but NUL; names
+  // lose controls, keep astral characters; types lose '"' and '\\'.
+  assert.equal(new TextDecoder().decode(encodeRecord({ message: 'a\u0000\u0085\u{1f600}', fields: { place: '\u0096\u0000' },
+    files: [{ name: 'ф\u{1f600}\u0085\ud800.jpg', length: 0, blake2b: '00', type: 'image/"x' }] })),
+  '{"fields":{"place":"\u0096\ufffd"},"files":[{"blake2b":"00","length":0,"name":"ф\u{1f600}__.jpg"}],"message":"a\ufffd\u0085\u{1f600}","v":1}');
+  assert.throws(() => encodeRecord({ files: Array.from({ length: 1001 }, () => ({ name: 'a', length: 0, blake2b: '00' })) }),
+    (e) => e.code === 'TOO_MANY_FILES');
 });
 
 // docs/FORMAT.md §4.5: the page opens replies; reproducing the C sealer's
