@@ -220,7 +220,9 @@ static void list_usage(FILE *out, const char *cmd)
             "usage: malyava %s [--vault V] [--key NAME] [--passphrase-file F]%s\n"
             "         [--status S] [--tag T] [--assignee NAME|none] [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n"
             "         [--field NAME=TEXT]... [--sealed-to KEYNAME] [--sort id|received|status|place|size]\n"
-            "         [--reverse] [--limit N]\n",
+            "         [--reverse] [--limit N]\n"
+            "  SERVER DAY, --since, --until, --sort received: the day the server says it received each\n"
+            "  submission; the server could have written any day (nothing signs it)\n",
             cmd, strcmp(cmd, "search") == 0 ? " TEXT" : "");
 }
 
@@ -319,7 +321,8 @@ static int list_or_search(int argc, char **argv, int search)
     if (mlv_vault_start(&a, &v, 1) != 0)
         goto done;
     if (gather_rows(&v, &f, &g) == 0 && (items = sorted_items(&g, sort_by, sort_reverse)) != NULL) {
-        printf("%5s  %-10s  %-10s %-10s %3s %9s  %-16s %s\n", "ID", "RECEIVED", "STATUS", "ASSIGNEE", "FILES",
+        /* The day a submission arrived is the server's word (docs/EDITORS.md). */
+        printf("%5s  %-10s  %-10s %-10s %3s %9s  %-16s %s\n", "ID", "SERVER DAY", "STATUS", "ASSIGNEE", "FILES",
                "SIZE", "SEALED TO", "SUMMARY");
         for (size_t i = 0; i < g.nrows && (limit == 0 || i < limit); i++)
             print_row(items[i]);
@@ -417,8 +420,8 @@ int mlv_cmd_show(int argc, char **argv)
     st = mlv_vault_record(&v, &e, &m);
     mlv_day_format(day, e.received_day);
     mlv_inbox_sealed_to(&v, &e, sealed, sizeof sealed);
-    printf("testimony %lld\nreceived:  %s\nreceipt:   %s\nsize:      %llu bytes\nsealed to: %s\n", (long long)e.id,
-           day, e.receipt, (unsigned long long)e.size, sealed);
+    printf("testimony %lld\nreceived:  %s (the server's word: nothing proves the day)\nreceipt:   %s\n"
+           "size:      %llu bytes\nsealed to: %s\n", (long long)e.id, day, e.receipt, (unsigned long long)e.size, sealed);
     if (e.server_sealed)
         printf("WARNING:   sent with the no-JavaScript form: the server saw this text while sealing it\n");
     printf("status:    %s\nassignee:  %s\ntags:     ", states[e.id - 1].status,

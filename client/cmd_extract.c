@@ -25,29 +25,28 @@
 #include "outdir.h"
 #include "vault.h"
 
-#define STRIP_TMP ".malyava-stripping"
-
-/* Replaces files/NAME by its stripped copy; the copy is made beside it
- * and renamed over it only when complete. */
-static mlv_img_status strip_in_place(int dir_fd, const char *name, mlv_img_report *removed)
+/* Replaces attachment `index` by its stripped copy; the copy is made among
+ * the temporaries (where no attachment's name can be) and renamed over it
+ * only when complete. */
+static mlv_img_status strip_in_place(const mlv_outdir *o, size_t index, mlv_img_report *removed)
 {
-    int in = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1;
+    int in = openat(mlv_outdir_files_fd(o), mlv_outdir_file_name(o, index), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int out = -1;
     mlv_img_status st = MLV_IMG_IO;
 
     if (in < 0)
         return MLV_IMG_IO;
-    unlinkat(dir_fd, STRIP_TMP, 0);
-    out = mlv_file_create_at(dir_fd, STRIP_TMP);
+    out = mlv_outdir_scratch_create(o);
     if (out < 0)
         goto out;
     st = mlv_img_strip_fd(in, out, removed);
-    if (st == MLV_IMG_OK && (fsync(out) != 0 || renameat(dir_fd, STRIP_TMP, dir_fd, name) != 0))
+    if (st == MLV_IMG_OK && (fsync(out) != 0 || mlv_outdir_scratch_publish(o, index) != 0))
         st = MLV_IMG_IO;
 out:
     if (out >= 0)
         close(out);
     if (st != MLV_IMG_OK)
-        unlinkat(dir_fd, STRIP_TMP, 0);
+        mlv_outdir_scratch_drop(o);
     close(in);
     return st;
 }
@@ -87,10 +86,12 @@ static int check_files(const mlv_outdir *o, int strip)
             printf("    NOT removed: only JPEG and PNG are cleaned; treat this file as identifying\n");
             continue;
         }
-        st = strip_in_place(dir_fd, name, &rep);
+        st = strip_in_place(o, i, &rep);
         if (st != MLV_IMG_OK) {
-            mlv_cli_error("could not strip files/%s: %s%s%s; do not share it as it is", name, mlv_img_strerror(st),
-                          rep.problem != NULL ? ": " : "", rep.problem != NULL ? rep.problem : "");
+            fputs("malyava: could not strip files/", stderr);
+            mlv_termsafe_write(stderr, name, strlen(name), 0);
+            fprintf(stderr, ": %s%s%s; do not share it as it is\n", mlv_img_strerror(st),
+                    rep.problem != NULL ? ": " : "", rep.problem != NULL ? rep.problem : "");
             ret = -1;
             continue;
         }

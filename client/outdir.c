@@ -2,14 +2,17 @@
  * Writing an opened envelope into a directory, for `malyava open` and
  * `malyava extract`.
  *
- * Contents are written to hidden temporary files as chunks authenticate,
- * and only renamed to their real names once the FINAL chunk has been
+ * Contents are written to temporaries as chunks authenticate, and only
+ * renamed to their real names once the FINAL chunk has been
  * authenticated, so a tampered or truncated envelope leaves nothing
- * behind that could be mistaken for a testimony. Names come from the
- * envelope and are hostile: they were checked by the metadata parser
- * (no '/', no "..", no control characters), are only ever used relative
- * to the output directory's descriptor, and never replace anything.
- * Files are created 0600.
+ * behind that could be mistaken for a testimony. Temporaries live in a
+ * private directory of their own (.malyava-partial-TAG beside files/), so
+ * no attachment's name, whatever it is, can meet one. Names come from the
+ * envelope and are hostile: they were checked by the metadata parser (no
+ * '/', no "..", no control characters), are only ever used relative to
+ * the output directory's descriptor, and never replace anything. Every
+ * attachment gets a name of its own, even when several share one. Files
+ * are created 0600.
  */
 #include "outdir.h"
 
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,11 +35,14 @@
 #define MESSAGE_NAME "message.txt"
 #define METADATA_NAME "metadata.json"
 #define FILES_DIR "files"
+#define TMP_PREFIX ".malyava-partial-"
+#define STRIP_TMP "stripping"
 
 struct mlv_outdir {
     int dir_fd;
     int files_fd;
-    char tmp_tag[17];       /* random, so temporaries never collide */
+    int tmp_fd;             /* the private directory of temporaries */
+    char tmp_dir[sizeof TMP_PREFIX + 16];
     mlv_metadata meta;      /* deep copy, wiped at the end */
     char **final_names;     /* per file, unique within this envelope */
     int current_fd;
@@ -43,9 +50,9 @@ struct mlv_outdir {
     size_t files_done;
 };
 
-static void tmp_name(const mlv_outdir *o, char *buf, size_t size, const char *what, size_t index)
+static void tmp_name(char *buf, size_t size, const char *what, size_t index)
 {
-    snprintf(buf, size, ".malyava-partial-%s-%s-%zu", o->tmp_tag, what, index);
+    snprintf(buf, size, "%s-%zu", what, index);
 }
 
 static int exists_at(int dir_fd, const char *name)
@@ -55,22 +62,77 @@ static int exists_at(int dir_fd, const char *name)
     return fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
 }
 
-/* Two attachments may share a name; later ones get their position as a prefix. */
+/* Taken already? Without regard to ASCII case: the output may be a USB
+ * stick whose filesystem folds it. */
+static int taken(char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] != NULL && strcasecmp(names[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* prefix + name within MLV_MAX_NAME_BYTES (what filesystems allow): the
+ * stem is cut at a character boundary, the extension kept. */
+static char *prefixed(const char *prefix, const char *name)
+{
+    size_t plen = strlen(prefix), nlen = strlen(name), room = MLV_MAX_NAME_BYTES - plen, stem = nlen, ext = 0;
+    const char *dot = strrchr(name, '.');
+    char *out;
+
+    if (nlen > room) {
+        if (dot != NULL && dot != name && (size_t)(name + nlen - dot) <= room / 2)
+            ext = (size_t)(name + nlen - dot);
+        stem = room - ext;
+        while (stem > 0 && ((unsigned char)name[stem] & 0xc0u) == 0x80u)
+            stem--;
+    }
+    if ((out = malloc(plen + stem + ext + 1)) == NULL)
+        return NULL;
+    memcpy(out, prefix, plen);
+    memcpy(out + plen, name, stem);
+    memcpy(out + plen + stem, name + nlen - ext, ext);
+    out[plen + stem + ext] = '\0';
+    return out;
+}
+
+/*
+ * One name per attachment, none alike: the first to carry a name keeps it
+ * (so "2-x.jpg" keeps its own even after a second "x.jpg"); the others get
+ * their position as a prefix, "N-name", then "N-K-name" until free.
+ */
 static int choose_names(mlv_outdir *o)
 {
-    o->final_names = calloc(o->meta.nfiles > 0 ? o->meta.nfiles : 1, sizeof *o->final_names);
+    size_t n = o->meta.nfiles;
+    char prefix[48];
+
+    o->final_names = calloc(n > 0 ? n : 1, sizeof *o->final_names);
     if (o->final_names == NULL)
         return -1;
-    for (size_t i = 0; i < o->meta.nfiles; i++) {
-        int clash = 0;
-
-        for (size_t j = 0; j < i; j++)
-            clash |= strcmp(o->meta.files[i].name, o->meta.files[j].name) == 0;
-        if (clash ? asprintf(&o->final_names[i], "%zu-%s", i + 1, o->meta.files[i].name) < 0
-                  : (o->final_names[i] = strdup(o->meta.files[i].name)) == NULL) {
-            o->final_names[i] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!taken(o->final_names, n, o->meta.files[i].name) &&
+            (o->final_names[i] = strdup(o->meta.files[i].name)) == NULL)
             return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* n + 1 tries always find a free name: n names cannot fill n + 1 slots. */
+        for (size_t k = 1; o->final_names[i] == NULL && k <= n + 1; k++) {
+            char *name;
+
+            if (k == 1)
+                snprintf(prefix, sizeof prefix, "%zu-", i + 1);
+            else
+                snprintf(prefix, sizeof prefix, "%zu-%zu-", i + 1, k);
+            if ((name = prefixed(prefix, o->meta.files[i].name)) == NULL)
+                return -1;
+            if (taken(o->final_names, n, name))
+                free(name);
+            else
+                o->final_names[i] = name;
         }
+        if (o->final_names[i] == NULL)
+            return -1;
     }
     return 0;
 }
@@ -117,10 +179,10 @@ static int on_metadata(void *ctx, const mlv_metadata *m)
 
 static int start_file(mlv_outdir *o, size_t index)
 {
-    char name[96];
+    char name[64];
 
-    tmp_name(o, name, sizeof name, "file", index);
-    o->current_fd = mlv_file_create_at(o->files_fd, name);
+    tmp_name(name, sizeof name, "file", index);
+    o->current_fd = mlv_file_create_at(o->tmp_fd, name);
     if (o->current_fd < 0) {
         mlv_cli_error("cannot create a temporary file for attachment %zu: %s", index + 1, strerror(errno));
         return -1;
@@ -178,27 +240,27 @@ static int write_tmp(int dir_fd, const char *name, const char *data, size_t len)
  * temporary its real name. Any failure takes back what was renamed. */
 int mlv_outdir_publish(mlv_outdir *o)
 {
-    char tmp[96], meta_tmp[96], *json = NULL;
+    char tmp[64], meta_tmp[64], *json = NULL;
     size_t json_len = 0, renamed = 0;
     int rc = -1, have_message = o->meta.message != NULL;
 
-    tmp_name(o, tmp, sizeof tmp, "message", 0);
-    tmp_name(o, meta_tmp, sizeof meta_tmp, "metadata", 0);
+    tmp_name(tmp, sizeof tmp, "message", 0);
+    tmp_name(meta_tmp, sizeof meta_tmp, "metadata", 0);
     if (mlv_meta_encode(&o->meta, &json, &json_len) != MLV_ENV_OK)
         goto out;
-    if ((have_message && write_tmp(o->dir_fd, tmp, o->meta.message, strlen(o->meta.message)) != 0) ||
-        write_tmp(o->dir_fd, meta_tmp, json, json_len) != 0)
+    if ((have_message && write_tmp(o->tmp_fd, tmp, o->meta.message, strlen(o->meta.message)) != 0) ||
+        write_tmp(o->tmp_fd, meta_tmp, json, json_len) != 0)
         goto out;
     for (; renamed < o->meta.nfiles; renamed++) {
-        char name[96];
+        char name[64];
 
-        tmp_name(o, name, sizeof name, "file", renamed);
-        if (renameat2(o->files_fd, name, o->files_fd, o->final_names[renamed], RENAME_NOREPLACE) != 0)
+        tmp_name(name, sizeof name, "file", renamed);
+        if (renameat2(o->tmp_fd, name, o->files_fd, o->final_names[renamed], RENAME_NOREPLACE) != 0)
             goto out;
     }
-    if (have_message && renameat2(o->dir_fd, tmp, o->dir_fd, MESSAGE_NAME, RENAME_NOREPLACE) != 0)
+    if (have_message && renameat2(o->tmp_fd, tmp, o->dir_fd, MESSAGE_NAME, RENAME_NOREPLACE) != 0)
         goto out;
-    if (renameat2(o->dir_fd, meta_tmp, o->dir_fd, METADATA_NAME, RENAME_NOREPLACE) != 0) {
+    if (renameat2(o->tmp_fd, meta_tmp, o->dir_fd, METADATA_NAME, RENAME_NOREPLACE) != 0) {
         if (have_message)
             unlinkat(o->dir_fd, MESSAGE_NAME, 0);
         goto out;
@@ -211,8 +273,6 @@ out:
         mlv_cli_error("cannot write the opened envelope: %s", strerror(errno));
         while (renamed > 0)
             unlinkat(o->files_fd, o->final_names[--renamed], 0);
-        unlinkat(o->dir_fd, tmp, 0);
-        unlinkat(o->dir_fd, meta_tmp, 0);
     }
     if (json != NULL) {
         sodium_memzero(json, json_len);
@@ -221,21 +281,35 @@ out:
     return rc;
 }
 
+/* Whatever is left in the private directory, then the directory itself. */
+static void remove_temporaries(mlv_outdir *o)
+{
+    char name[64];
+
+    if (o->tmp_fd < 0)
+        return;
+    for (size_t i = 0; i < o->meta.nfiles; i++) {
+        tmp_name(name, sizeof name, "file", i);
+        unlinkat(o->tmp_fd, name, 0);
+    }
+    tmp_name(name, sizeof name, "message", 0);
+    unlinkat(o->tmp_fd, name, 0);
+    tmp_name(name, sizeof name, "metadata", 0);
+    unlinkat(o->tmp_fd, name, 0);
+    unlinkat(o->tmp_fd, STRIP_TMP, 0);
+    close(o->tmp_fd);
+    o->tmp_fd = -1;
+    unlinkat(o->dir_fd, o->tmp_dir, AT_REMOVEDIR);
+}
+
 static void discard(mlv_outdir *o)
 {
-    char name[96];
-
     if (o->current_fd >= 0)
         close(o->current_fd);
     o->current_fd = -1;
-    if (o->files_fd < 0)
-        return;
-    for (size_t i = 0; i < o->meta.nfiles; i++) {
-        tmp_name(o, name, sizeof name, "file", i);
-        unlinkat(o->files_fd, name, 0);
-    }
-    /* Only removes the directory if this run created it and left it empty. */
-    unlinkat(o->dir_fd, FILES_DIR, AT_REMOVEDIR);
+    /* Only removes files/ if this run created it and left it empty. */
+    if (o->files_fd >= 0)
+        unlinkat(o->dir_fd, FILES_DIR, AT_REMOVEDIR);
 }
 
 static const char *meta_word(mlv_file_meta m)
@@ -293,20 +367,29 @@ const mlv_pay_callbacks mlv_outdir_callbacks = { on_metadata, on_file_data, on_f
 mlv_outdir *mlv_outdir_new(const char *dir)
 {
     mlv_outdir *o = calloc(1, sizeof *o);
+    char tag[17];
     uint8_t rnd[8];
 
     if (o == NULL) {
         mlv_cli_error("out of memory");
         return NULL;
     }
-    o->files_fd = o->current_fd = -1;
+    o->files_fd = o->current_fd = o->tmp_fd = -1;
     o->dir_fd = open_dir(dir);
     if (o->dir_fd < 0) {
         free(o);
         return NULL;
     }
     randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(o->tmp_tag, sizeof o->tmp_tag, rnd, sizeof rnd);
+    sodium_bin2hex(tag, sizeof tag, rnd, sizeof rnd);
+    snprintf(o->tmp_dir, sizeof o->tmp_dir, "%s%s", TMP_PREFIX, tag);
+    if (mkdirat(o->dir_fd, o->tmp_dir, 0700) != 0 ||
+        (o->tmp_fd = openat(o->dir_fd, o->tmp_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        mlv_cli_error("cannot make a directory for temporaries in '%s': %s", dir, strerror(errno));
+        close(o->dir_fd);
+        free(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -316,6 +399,7 @@ void mlv_outdir_free(mlv_outdir *o, int published)
         return;
     if (!published)
         discard(o);
+    remove_temporaries(o);
     if (o->final_names != NULL) {
         for (size_t i = 0; i < o->meta.nfiles; i++)
             free(o->final_names[i]);
@@ -339,6 +423,24 @@ const mlv_metadata *mlv_outdir_meta(const mlv_outdir *o)
 int mlv_outdir_files_fd(const mlv_outdir *o)
 {
     return o->files_fd;
+}
+
+int mlv_outdir_scratch_create(const mlv_outdir *o)
+{
+    unlinkat(o->tmp_fd, STRIP_TMP, 0);
+    return mlv_file_create_at(o->tmp_fd, STRIP_TMP);
+}
+
+int mlv_outdir_scratch_publish(const mlv_outdir *o, size_t index)
+{
+    if (index >= o->meta.nfiles)
+        return -1;
+    return renameat(o->tmp_fd, STRIP_TMP, o->files_fd, o->final_names[index]);
+}
+
+void mlv_outdir_scratch_drop(const mlv_outdir *o)
+{
+    unlinkat(o->tmp_fd, STRIP_TMP, 0);
 }
 
 const char *mlv_outdir_file_name(const mlv_outdir *o, size_t index)

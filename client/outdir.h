@@ -23,4 +23,11 @@ const mlv_metadata *mlv_outdir_meta(const mlv_outdir *o);
 int mlv_outdir_files_fd(const mlv_outdir *o); /* -1 when there are no files */
 const char *mlv_outdir_file_name(const mlv_outdir *o, size_t index);
 
+/* A scratch file among the temporaries, to rewrite a published attachment
+ * (extract --strip): create it (a descriptor, or -1 with errno), then put
+ * it in place of attachment `index`, or drop it. */
+int mlv_outdir_scratch_create(const mlv_outdir *o);
+int mlv_outdir_scratch_publish(const mlv_outdir *o, size_t index);
+void mlv_outdir_scratch_drop(const mlv_outdir *o);
+
 #endif

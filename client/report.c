@@ -78,8 +78,11 @@ int mlv_report_build(const mlv_inbox_item *const *items, size_t n, mlv_report *o
             goto fail;
     }
     out->total = n;
-    qsort(out->by_place.items, out->by_place.n, sizeof *out->by_place.items, cmp_count);
-    qsort(out->by_month.items, out->by_month.n, sizeof *out->by_month.items, cmp_name);
+    /* No rows is no array: qsort must not be handed NULL. */
+    if (out->by_place.n > 1)
+        qsort(out->by_place.items, out->by_place.n, sizeof *out->by_place.items, cmp_count);
+    if (out->by_month.n > 1)
+        qsort(out->by_month.items, out->by_month.n, sizeof *out->by_month.items, cmp_name);
     return 0;
 fail:
     mlv_report_clear(out);

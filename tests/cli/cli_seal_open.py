@@ -110,6 +110,32 @@ def main():
         check(all(os.stat(f"{out}/files/{n}").st_mode & 0o777 == 0o600 for n in names), "files are 0600")
         check("\x1b" not in p.stdout and "\u202e" not in p.stdout, "escape and bidi characters stripped on the terminal")
 
+    # Names that meet: a second x.jpg, a file already called 2-x.jpg, the
+    # same name in other case, names like the temporaries', 255-byte names.
+    # Every attachment is written, none replaces another.
+    clash = os.path.join(tmp, "clash")
+    long_name = "a" * 251 + ".jpg"
+    clashing = [("x.jpg", "x.jpg"), ("sub/x.jpg", "2-2-x.jpg"), ("2-x.jpg", "2-x.jpg"), ("X.JPG", "4-X.JPG"),
+                (".malyava-stripping", ".malyava-stripping"), (".malyava-partial-x", ".malyava-partial-x"),
+                (long_name, long_name), ("sub/" + long_name, "8-" + "a" * 249 + ".jpg")]
+    paths = []
+    for i, (rel, _) in enumerate(clashing):
+        path = os.path.join(clash, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(f"attachment {i}".encode())
+        paths.append(path)
+    env2 = os.path.join(tmp, "clash.env")
+    run(MALYAVA, "seal", "--manifest", manifest, "--org-key", orgpub, *paths, "-o", env2, ok=True)
+    out = os.path.join(tmp, "out-clash")
+    p = run(MALYAVA, "open", "--key", f"{org}/editors/alice.key", "--passphrase-file", passfile, env2, "-o", out)
+    check(p.returncode == 0, f"attachments whose names meet all open: {p.stderr}")
+    got = {n: open(os.path.join(out, "files", n), "rb").read() for n in os.listdir(os.path.join(out, "files"))} \
+        if p.returncode == 0 else {}
+    want = {final: f"attachment {i}".encode() for i, (_, final) in enumerate(clashing)}
+    check(got == want, f"each under a name of its own, none lost: {sorted(got)}")
+    check(sorted(os.listdir(out)) == ["files", "metadata.json"], f"no temporary left: {os.listdir(out)}")
+
     # Not addressed to carol.
     p = run(MALYAVA, "open", "--key", f"{org}/editors/carol.key", "--passphrase-file", passfile, env,
             "-o", f"{tmp}/out-carol")

@@ -256,6 +256,25 @@ static void sign_and_verify(const org_key *k, const org_key *other)
     CHECK(strstr(sig, "\ntrusted comment: malyava-manifest serial=5 expires=2026-04-15\n") != NULL);
     CHECK(sig[sig_len - 1] == '\n' && strlen(sig) == sig_len);
     CHECK(mlv_minisig_parse(sig, sig_len, &parsed) == 0 && memcmp(parsed.keynum, k->pub.id, 8) == 0);
+    /* mlv_minisig_verify itself holds the trusted comment to its global
+     * signature (mlv_man_verify's comparison with the text would hide a
+     * verifier that did not): any byte of either changed is refused. */
+    CHECK(mlv_minisig_verify(&parsed, (const uint8_t *)text, len, k->pub.pk) == 0);
+    for (size_t i = 0; i < parsed.trusted_comment_len; i++) {
+        parsed.trusted_comment[i] ^= 0x01;
+        if (mlv_minisig_verify(&parsed, (const uint8_t *)text, len, k->pub.pk) != -1) {
+            fprintf(stderr, "trusted comment byte %zu changed, still verified\n", i);
+            CHECK(!"a changed trusted comment is refused");
+        }
+        parsed.trusted_comment[i] ^= 0x01;
+    }
+    parsed.trusted_comment_len--;
+    CHECK(mlv_minisig_verify(&parsed, (const uint8_t *)text, len, k->pub.pk) == -1);
+    parsed.trusted_comment_len++;
+    parsed.global_sig[17] ^= 0x80;
+    CHECK(mlv_minisig_verify(&parsed, (const uint8_t *)text, len, k->pub.pk) == -1);
+    parsed.global_sig[17] ^= 0x80;
+    CHECK(mlv_minisig_verify(&parsed, (const uint8_t *)text, len, k->pub.pk) == 0);
 
     CHECK_EQ_INT(mlv_man_verify(text, len, sig, sig_len, &k->pub, ISSUED, 0, &out), MLV_MAN_OK);
     CHECK(out.serial == 5 && out.nkeys == 3 && memcmp(out.keys, m.keys, 3 * sizeof m.keys[0]) == 0);
