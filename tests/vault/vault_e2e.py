@@ -184,6 +184,23 @@ def main():
         check(st == 200, f"the server imports the replies bundle: {st} {body!r}")
         p = run(MALYAVA, "export-replies", "--vault", vault_path, "-o", replies + "2")
         check("wrote 0 replies" in p.stdout, "a reply is exported once")
+        # A reply an older malyava sealed without proof, still waiting in the vault.
+        vdb = sqlite3.connect(vault_path)
+        env_id, key_hex = vdb.execute("SELECT envelope, reply_key FROM replies").fetchone()
+        old = os.path.join(root, "old-reply")
+        run(MKREPLY, "--bare", key_hex, old, "sealed before proofs")
+        old_id = "0" * 31 + "1"
+        vdb.execute("INSERT INTO replies (id, envelope, reply_key, created_day, data) VALUES (?, ?, ?, 20000, ?)",
+                    (old_id, env_id, key_hex, open(old, "rb").read()))
+        vdb.commit()
+        vdb.close()
+        for n in (3, 4):
+            p = run(MALYAVA, "export-replies", "--vault", vault_path, "-o", f"{replies}{n}")
+            bdb = sqlite3.connect(f"{replies}{n}")
+            check("wrote 0 replies" in p.stdout and old_id in p.stderr and "malyava reply" in p.stderr and
+                  bdb.execute("SELECT COUNT(*) FROM replies").fetchone()[0] == 0,
+                  f"export-replies leaves a reply without proof in the vault and names it, every time: {p.stderr!r}")
+            bdb.close()
         src = ["--codename-file", codename, "--org-key", org.org_pub]
         p = run(MALYAVA, "replies", url, "--codename-file", codename, ok=False)
         check(p.returncode == 2 and "--org-key" in p.stderr, "replies needs the pinned organisation key")
