@@ -73,7 +73,7 @@ function render(replies) {
 }
 
 // One reply opened, or why it is not shown.
-function open(env, pair, editors) {
+function openOne(env, pair, editors) {
   try {
     return openReply(sodium, env, pair, editors);
   } catch (e) {
@@ -106,7 +106,7 @@ async function lookUp(input) {
     if (r.status === 204) return status(t('replies_none'));
     if (r.status !== 200) throw new Error((await r.text()).trim() || String(r.status));
     const pair = { publicKey: keys.publicKey, secretKey: keys.secretKey };
-    const replies = splitReplies(new Uint8Array(await r.arrayBuffer())).map((env) => open(env, pair, editors));
+    const replies = splitReplies(new Uint8Array(await r.arrayBuffer())).map((env) => openOne(env, pair, editors));
     const shown = render(replies);
     const refused = replies.length - shown;
     status(t('replies_count', { n: shown }) + (refused > 0 ? ` ${t('replies_hidden_count', { n: refused })}` : ''));
