@@ -5,7 +5,7 @@
 // shows the genuine one, marked proven, names the others as not shown in
 // the source's language, and their text appears nowhere on the page.
 import sodium from 'libsodium-wrappers';
-import { forgeReply, registerDirectly, scenario, watchedPage } from './lib/harness.mjs';
+import { forgeReply, powSettings, registerDirectly, scenario, watchedPage } from './lib/harness.mjs';
 import * as codename from '../../dropbox/web/js/codename.js';
 import { toHex } from '../../dropbox/web/js/bytes.js';
 
@@ -22,7 +22,7 @@ async function look(ctx, srv, words, lang) {
   return page;
 }
 
-await scenario('replies', {}, async ({ c, srv, b }) => {
+await scenario('replies', { settings: powSettings(10) }, async ({ c, srv, b }) => {
   const words = codename.generate();
   const keys = codename.derive(sodium, words);
   const key = toHex(keys.publicKey);

@@ -167,8 +167,8 @@ def main():
         # The source's side. The codename file exists now (submit made it).
         replies = ("replies", "--codename-file", codename, "--org-key", org.org_pub)
         reply_pk = None
-        for case in [("manifest", "200"), ("minisig", "404"), ("register", "200"), ("register", "400"),
-                     ("fetch", "200"), ("fetch", "404")]:
+        for case in [("manifest", "200"), ("minisig", "404"), ("pow", "200"), ("register", "200"),
+                     ("register", "400"), ("fetch", "200"), ("fetch", "404")]:
             p, srv = run(case, *replies)
             check(p.returncode == 1, f"{case}: replies fails ({p.returncode}): {p.stderr!r}")
             reply_pk = srv.registered or reply_pk
