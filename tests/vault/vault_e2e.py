@@ -16,6 +16,7 @@ import re
 import sqlite3
 import stat
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vault_lib import MALYAVA, Vault, jpeg_with_gps, run  # noqa: E402
@@ -220,7 +221,7 @@ def main():
             forged = os.path.join(root, f"forged{mode}")
             run(MKREPLY, mode, reply_pk.hex(), forged, FORGED)
             db.execute("INSERT INTO replies (id, reply_key, created_day, envelope) VALUES (?, ?, ?, ?)",
-                       (os.urandom(16).hex(), reply_pk, 20000, open(forged, "rb").read()))
+                       (os.urandom(16).hex(), reply_pk, int(time.time()) // 86400, open(forged, "rb").read()))
         db.commit()
         db.close()
         p = run(MALYAVA, "replies", url, *src, ok=False)
