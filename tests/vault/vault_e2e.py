@@ -215,8 +215,9 @@ def main():
         check("no replies yet" in p.stdout, "another codename sees none of them")
 
         # -- what whoever holds the server database can write there itself
+        # (the source's reply key: the one the reply was sealed to)
+        reply_pk = bytes.fromhex(key_hex)
         db = sqlite3.connect(os.path.join(data, "malyava.db"), timeout=30)
-        (reply_pk,) = db.execute("SELECT reply_key FROM reply_accounts").fetchone()
         for mode in ("--bare", "--forger"):
             forged = os.path.join(root, f"forged{mode}")
             run(MKREPLY, mode, reply_pk.hex(), forged, FORGED)
