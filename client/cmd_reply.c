@@ -66,7 +66,8 @@ static void reply_usage(FILE *out)
 {
     fprintf(out, "usage: malyava reply [--vault V] [--key NAME] [--passphrase-file F] --manifest MANIFEST "
                  "--org-key ORG.pub ID\n"
-                 "                     (--message TEXT | --message-file FILE)\n");
+                 "                     (--message TEXT | --message-file FILE)\n"
+                 "  --manifest and --org-key default to $MALYAVA_MANIFEST and $MALYAVA_ORG_KEY\n");
 }
 
 int mlv_cmd_reply(int argc, char **argv)
@@ -106,10 +107,17 @@ int mlv_cmd_reply(int argc, char **argv)
         default: reply_usage(stderr); return 2;
         }
     }
+    /* As the vault's path may come from MALYAVA_VAULT: the desk is started
+     * once with all three, and its Reply box uses them. */
+    if (manifest_path == NULL && (manifest_path = getenv("MALYAVA_MANIFEST")) != NULL && manifest_path[0] == '\0')
+        manifest_path = NULL;
+    if (org_path == NULL && (org_path = getenv("MALYAVA_ORG_KEY")) != NULL && org_path[0] == '\0')
+        org_path = NULL;
     if (optind + 1 != argc || (text_arg == NULL) == (text_file == NULL) || manifest_path == NULL || org_path == NULL) {
         if (manifest_path == NULL || org_path == NULL)
-            mlv_cli_error("reply needs --manifest and --org-key: a reply is proven with your editor key, and sources "
-                          "trust only keys of the organisation's current manifest");
+            mlv_cli_error("reply needs the organisation's current manifest: give --manifest MANIFEST and --org-key "
+                          "ORG.pub (or set MALYAVA_MANIFEST and MALYAVA_ORG_KEY). A reply is proven with your editor "
+                          "key, and sources trust only keys that manifest lists");
         reply_usage(stderr);
         return 2;
     }

@@ -241,7 +241,7 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     await page.waitForSelector('.outcome');
     c.check(existsSync(repliesFile) && (await page.textContent('#waiting')).includes('0 replies wait'), 'export-replies writes the bundle; none wait');
     run(DROPBOX, 'import-replies', srv.data, repliesFile);
-    const fetched = run(MALYAVA, 'replies', srv.url, '--codename-file', codename);
+    const fetched = run(MALYAVA, 'replies', srv.url, '--codename-file', codename, '--org-key', org.orgPub);
     c.check(fetched.includes(REPLY), `the source reads the reply: ${fetched}`);
 
     // -- report and keys

@@ -15,7 +15,9 @@ export class Desk {
     this.vault = join(root, `${tag}.vault`);
     this.runtime = join(root, `${tag}-run`);
     mkdirSync(this.runtime, { mode: 0o700 });
-    this.env = { ...process.env, XDG_RUNTIME_DIR: this.runtime, MALYAVA_VAULT: this.vault };
+    // The manifest the Reply box proves replies against (malyava reply).
+    this.env = { ...process.env, XDG_RUNTIME_DIR: this.runtime, MALYAVA_VAULT: this.vault,
+      MALYAVA_MANIFEST: org.manifest, MALYAVA_ORG_KEY: org.orgPub };
     execFileSync(MALYAVA, ['init', this.vault], { env: this.env });
     execFileSync(MALYAVA, ['key', 'add', '--vault', this.vault, '--passphrase-file', org.pass, org.editorKey], { env: this.env });
   }
