@@ -79,7 +79,8 @@ class Handler(FakeHandler):
 
     def do_GET(self):
         s = self.server
-        route = {"/manifest": "manifest", "/manifest.minisig": "minisig", "/api/v1/pow": "pow"}.get(self.path)
+        route = {"/manifest": "manifest", "/manifest.minisig": "minisig",
+                 "/api/v1/pow": "pow"}.get(self.path.split("?", 1)[0])
         if route is None or self.poisoned(route):
             return None if route else self.answer(404, body=b"no such page\n")
         if route == "manifest":
