@@ -1,11 +1,15 @@
 /* Helpers shared by the malyava subcommands: see cli.h. */
 #include "cli.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 #include <malyava/limits.h>
@@ -30,6 +34,103 @@ void mlv_cli_server_text(FILE *out, const char *text, size_t len)
         return;
     fputs(": ", out);
     mlv_termsafe_write(out, text, len, 0);
+}
+
+/* The folder a path is in ("." for a bare name). */
+static void parent_of(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        snprintf(out, size, ".");
+    else if (slash == path)
+        snprintf(out, size, "/");
+    else
+        snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+/* The folder `dir` exists and this process may write there. */
+static int writable_dir(const char *dir, const char *what, const char *hint)
+{
+    struct stat st;
+
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        mlv_cli_error("cannot write %s: the folder '%s' does not exist", what, dir);
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        mlv_cli_error("cannot write %s in '%s': %s%s%s", what, dir,
+                      errno == EROFS ? "it is read-only (a USB stick with its lock switch on, or mounted read-only)"
+                                     : strerror(errno),
+                      hint != NULL ? "; " : "", hint != NULL ? hint : "");
+        return -1;
+    }
+    return 0;
+}
+
+int mlv_cli_check_new_file(const char *path, const char *what, const char *hint)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    if (path[0] == '\0') {
+        mlv_cli_error("an empty name for %s", what);
+        return -1;
+    }
+    if (lstat(path, &st) == 0) {
+        mlv_cli_error("'%s' exists; %s never replaces a file: choose a new name", path, what);
+        return -1;
+    }
+    parent_of(path, dir, sizeof dir);
+    return writable_dir(dir, what, hint);
+}
+
+int mlv_cli_check_replaceable(const char *path, const char *what, const char *hint)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        mlv_cli_error("cannot write %s '%s': something that is not a file is there", what, path);
+        return -1;
+    }
+    parent_of(path, dir, sizeof dir);
+    return writable_dir(dir, what, hint);
+}
+
+int mlv_cli_check_out_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    if (path[0] == '\0') {
+        mlv_cli_error("an empty name for the output folder");
+        return -1;
+    }
+    if (lstat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            mlv_cli_error("'%s' exists and is not a folder; name a new folder", path);
+            return -1;
+        }
+        return writable_dir(path, "the output", NULL);
+    }
+    parent_of(path, dir, sizeof dir);
+    return writable_dir(dir, "the output folder", NULL);
+}
+
+int mlv_cli_check_input(const char *path, const char *what)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        mlv_cli_error("cannot read %s '%s': %s", what, path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        mlv_cli_error("%s '%s' is not a file", what, path);
+        return -1;
+    }
+    return 0;
 }
 
 int mlv_cli_parse_field(char *arg, mlv_field *out)

@@ -26,6 +26,23 @@ const char *mlv_cli_media_type(const char *name);
 /* The last path component, for use as an attachment name. */
 const char *mlv_cli_basename(const char *path);
 
+/*
+ * Checks made before any passphrase is asked, so that a mistake costs no
+ * unlock. Each prints what is wrong and what to do, and returns -1.
+ * A new file: `path` must not exist, and its folder must exist and be
+ * writable (a read-only USB stick is named as such; `hint`, when not
+ * NULL, says what to do then, e.g. which option writes elsewhere).
+ */
+int mlv_cli_check_new_file(const char *path, const char *what, const char *hint);
+/* A file written again and again (an ack file): its folder exists and is
+ * writable, and if it exists it is a file. */
+int mlv_cli_check_replaceable(const char *path, const char *what, const char *hint);
+/* An output folder: either a folder already, or one that can be made
+ * in an existing, writable folder. */
+int mlv_cli_check_out_dir(const char *path);
+/* A file to read: it exists and is a regular file. */
+int mlv_cli_check_input(const char *path, const char *what);
+
 /* Characters, not bytes, in the first `max_bytes` of UTF-8 text: for
  * lining up columns. */
 size_t mlv_cli_utf8_chars(const char *s, size_t max_bytes);

@@ -226,6 +226,15 @@ static void list_usage(FILE *out, const char *cmd)
             cmd, strcmp(cmd, "search") == 0 ? " TEXT" : "");
 }
 
+static int has_key(const mlv_vault *v, const char *name)
+{
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (strcmp(v->rows[i].name, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int parse_day(const char *s, int64_t *out, const char *opt)
 {
     if (mlv_day_parse(s, strlen(s), out) != 0) {
@@ -318,8 +327,18 @@ static int list_or_search(int argc, char **argv, int search)
     rc = 1;
     if (search && mlv_inbox_filter_text(&f, argv[optind]) != 0)
         goto done;
-    if (mlv_vault_start(&a, &v, 1) != 0)
+    if (mlv_vault_start(&a, &v, 0) != 0)
         goto done;
+    if (f.sealed_to != NULL && !has_key(&v, f.sealed_to)) {
+        mlv_cli_error("--sealed-to: the vault has no key named '%s'; `malyava key list` shows its keys", f.sealed_to);
+        rc = 2;
+        mlv_vault_close(&v);
+        goto done;
+    }
+    if (mlv_vault_unlock_late(&a, &v) != 0) {
+        mlv_vault_close(&v);
+        goto done;
+    }
     if (gather_rows(&v, &f, &g) == 0 && (items = sorted_items(&g, sort_by, sort_reverse)) != NULL) {
         /* The day a submission arrived is the server's word (docs/EDITORS.md). */
         printf("%5s  %-10s  %-10s %-10s %3s %9s  %-16s %s\n", "ID", "SERVER DAY", "STATUS", "ASSIGNEE", "FILES",
@@ -371,6 +390,24 @@ static int parse_one_id(const char *cmd, int argc, char **argv, mlv_vault_args *
     return -1;
 }
 
+/* Opens the vault, checks that ID names a testimony (a deleted one too
+ * when `deleted_ok`: its history stays), then unlocks: 0, or the exit
+ * status after a message. */
+static int start_for_id(const mlv_vault_args *a, mlv_vault *v, const char *id, int deleted_ok, int64_t *num)
+{
+    if (mlv_vault_start(a, v, 0) != 0)
+        return 1;
+    if (mlv_vault_check_id(v, id, deleted_ok, num) != 0) {
+        mlv_vault_close(v);
+        return 2;
+    }
+    if (mlv_vault_unlock_late(a, v) != 0) {
+        mlv_vault_close(v);
+        return 1;
+    }
+    return 0;
+}
+
 static const char *meta_note(mlv_file_meta m)
 {
     switch (m) {
@@ -413,8 +450,9 @@ int mlv_cmd_show(int argc, char **argv)
     rc = 1;
     memset(&m, 0, sizeof m);
     memset(&e, 0, sizeof e);
-    if (mlv_vault_start(&a, &v, 1) != 0)
-        return 1;
+    if ((rc = start_for_id(&a, &v, id, 0, NULL)) != 0)
+        return rc;
+    rc = 1;
     if (mlv_vault_get_env(&v, id, &e) != 0 || mlv_triage_states(&v, e.id, &states) != 0)
         goto out;
     st = mlv_vault_record(&v, &e, &m);
@@ -480,17 +518,18 @@ int mlv_cmd_history(int argc, char **argv)
     mlv_vdb_env e;
     char day[11];
     size_t shown = 0;
+    int64_t num = 0;
     int rc = parse_one_id("history", argc, argv, &a, &id);
 
     if (rc >= 0)
         return rc;
-    rc = 1;
     memset(&e, 0, sizeof e);
-    if (mlv_vault_start(&a, &v, 1) != 0)
-        return 1;
-    if (mlv_vault_get_env(&v, id, &e) == 0) {
+    if ((rc = start_for_id(&a, &v, id, 1, &num)) != 0)
+        return rc;
+    rc = 1;
+    if (mlv_vdb_env_get(v.db, num, &e) == MLV_VDB_OK) {
         mlv_day_format(day, e.imported_day);
-        printf("testimony %lld\n  %s  imported\n", (long long)e.id, day);
+        printf("testimony %lld%s\n  %s  imported\n", (long long)e.id, e.deleted ? " (deleted)" : "", day);
         if (mlv_triage_each(&v, e.id, print_event, &shown) == 0) {
             printf("%zu change%s\n", shown, shown == 1 ? "" : "s");
             rc = 0;
@@ -555,6 +594,8 @@ int mlv_cmd_report(int argc, char **argv)
         mlv_cli_error("report takes no arguments besides its options");
         return 2;
     }
+    if (svg != NULL && mlv_cli_check_new_file(svg, "the chart", NULL) != 0)
+        return 2;
     mlv_inbox_filter_init(&f);
     memset(&report, 0, sizeof report);
     if (mlv_vault_start(&a, &v, 1) != 0)

@@ -138,9 +138,16 @@ int mlv_cmd_extract(int argc, char **argv)
         return 2;
     }
     memset(&e, 0, sizeof e);
-    if (mlv_vault_start(&a, &v, 1) != 0)
+    if (mlv_cli_check_out_dir(dir) != 0)
+        return 2;
+    if (mlv_vault_start(&a, &v, 0) != 0)
         return 1;
-    if (mlv_vault_get_env(&v, argv[optind], &e) != 0 || (out = mlv_outdir_new(dir)) == NULL)
+    if (mlv_vault_check_id(&v, argv[optind], 0, NULL) != 0) {
+        rc = 2;
+        goto out;
+    }
+    if (mlv_vault_unlock_late(&a, &v) != 0 || mlv_vault_get_env(&v, argv[optind], &e) != 0 ||
+        (out = mlv_outdir_new(dir)) == NULL)
         goto out;
     st = mlv_vault_read(&v, &e, &mlv_outdir_callbacks, out, 0, receipt);
     if (st != MLV_ENV_OK) {

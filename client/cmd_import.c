@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@
 #include "cli.h"
 #include "commands.h"
 #include "vault.h"
+
+/* Set by Ctrl-C (or SIGTERM) during an import: it stops and rolls back. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 typedef struct import_run {
     mlv_vault *v;
@@ -235,6 +245,8 @@ static int import_one(void *ctx, const mlv_bundle_sub *s)
     mlv_vdb_status vs;
     int openable = 0;
 
+    if (interrupted)
+        return 1;
     vs = mlv_vdb_env_receipt(r->v->db, s->id, have, &openable);
     if (vs == MLV_VDB_OK) {
         if (strcmp(have, s->receipt) != 0) {
@@ -296,8 +308,47 @@ static int import_one(void *ctx, const mlv_bundle_sub *s)
 
 static void import_usage(FILE *out)
 {
-    fprintf(out, "usage: malyava import [--vault V] [--key NAME] [--passphrase-file F] [--ack FILE] BUNDLE\n"
-                 "  writes BUNDLE.ack (or --ack FILE) to carry back to the server\n");
+    fprintf(out, "usage: malyava import [--vault V] [--key NAME] [--passphrase-file F] [--ack FILE] "
+                 "[--accept-dropbox] BUNDLE\n"
+                 "  writes BUNDLE.ack (or --ack FILE) to carry back to the server\n"
+                 "  --accept-dropbox  take a bundle from a drop-box other than the vault's own (another\n"
+                 "                    organisation key), and from then on take that drop-box's bundles too\n");
+}
+
+/*
+ * Which drop-box the bundle comes from. A vault takes bundles from the
+ * drop-boxes it knows, by their organisation key's fingerprint: the
+ * first that names itself is pinned; another is refused unless the
+ * editor accepts it. 0: go on (*pin set when the import should note the
+ * drop-box), -1 after a message.
+ */
+static int check_dropbox(mlv_vault *v, mlv_bundle *b, const char *path, int accept, int *pin)
+{
+    const char *fp = mlv_bundle_dropbox(b);
+    size_t count = 0;
+    int known = 0;
+
+    *pin = 0;
+    if (mlv_vdb_dropbox_known(v->db, fp, &known, &count) != MLV_VDB_OK) {
+        mlv_cli_error("cannot read the vault: %s", mlv_vdb_reason(v->db));
+        return -1;
+    }
+    if (known || (count == 0 && fp[0] == '\0'))
+        return 0;
+    if (count == 0 || accept) {
+        *pin = fp[0] != '\0';
+        return 0;
+    }
+    if (fp[0] == '\0')
+        mlv_cli_error("refused bundle '%s': it does not say which drop-box it comes from (a server older than this "
+                      "malyava, or a file made by hand), and this vault takes bundles from its own drop-box only. "
+                      "If you trust it, import it with --accept-dropbox. The vault is unchanged.", path);
+    else
+        mlv_cli_error("refused bundle '%s': it comes from another drop-box (organisation key %s) than the one this "
+                      "vault takes bundles from. If it is yours (your organisation has a new key) or you mean to "
+                      "keep its testimonies here, import it with --accept-dropbox: that drop-box is then "
+                      "accepted from now on. The vault is unchanged.", path, fp);
+    return -1;
 }
 
 int mlv_cmd_import(int argc, char **argv)
@@ -305,6 +356,7 @@ int mlv_cmd_import(int argc, char **argv)
     static const struct option options[] = {
         MLV_VAULT_LONG_OPTIONS,
         { "ack", required_argument, NULL, 'a' },
+        { "accept-dropbox", no_argument, NULL, 'D' },
         { NULL, 0, NULL, 0 },
     };
     mlv_vault_args a = { 0 };
@@ -312,8 +364,9 @@ int mlv_cmd_import(int argc, char **argv)
     import_run r;
     char reason[MLV_VDB_REASON_BYTES], ack_path[PATH_MAX];
     const char *ack_opt = NULL, *path;
+    struct sigaction sa, old_int, old_term;
     size_t count = 0;
-    int c, rc = 1, began = 0;
+    int c, rc = 1, began = 0, accept = 0, pin = 0, caught = 0;
 
     memset(&r, 0, sizeof r);
     optind = 1;
@@ -322,6 +375,7 @@ int mlv_cmd_import(int argc, char **argv)
             continue;
         switch (c) {
         case 'a': ack_opt = optarg; break;
+        case 'D': accept = 1; break;
         case 'h': import_usage(stdout); return 0;
         default: import_usage(stderr); return 2;
         }
@@ -336,17 +390,35 @@ int mlv_cmd_import(int argc, char **argv)
         mlv_cli_error("the ack file path is too long");
         return 2;
     }
-    /* Ciphertext only passes through it: no need to lock or wipe it. */
-    if ((r.chunk = malloc(MLV_BUNDLE_CHUNK_BYTES)) == NULL || mlv_vault_start(&a, &v, 1) != 0) {
-        free(r.chunk);
-        return 1;
-    }
-    r.v = &v;
+    /* The bundle and the ack's place are checked before any passphrase. */
+    if (mlv_cli_check_input(path, "the bundle") != 0 ||
+        mlv_cli_check_replaceable(ack_path, "the ack file",
+                                  ack_opt != NULL ? NULL
+                                                  : "give --ack FILE to write the ack file elsewhere (e.g. "
+                                                    "--ack ~/export.ack), then carry that file back") != 0)
+        return 2;
+    memset(&v, 0, sizeof v);
     if (mlv_bundle_open(path, &r.bundle, &count, reason) != MLV_VDB_OK) {
         mlv_cli_error("refused bundle '%s': %s. The vault is unchanged.", path, reason);
-        goto out;
+        return 1;
     }
-    if (ack_add(&r, "", "") != 0)
+    /* Ciphertext only passes through it: no need to lock or wipe it. */
+    if ((r.chunk = malloc(MLV_BUNDLE_CHUNK_BYTES)) == NULL || mlv_vault_start(&a, &v, 0) != 0)
+        goto out;
+    r.v = &v;
+    if (check_dropbox(&v, r.bundle, path, accept, &pin) != 0)
+        goto out;
+    /* Ctrl-C stops the import and leaves the vault as it was, and says
+     * so. Not inside the desk: its own signals close it. */
+    interrupted = 0;
+    if (!v.lent) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_interrupt;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        caught = sigaction(SIGINT, &sa, &old_int) == 0 && sigaction(SIGTERM, &sa, &old_term) == 0;
+    }
+    if (mlv_vault_unlock_late(&a, &v) != 0 || ack_add(&r, "", "") != 0)
         goto out;
     r.ack_len = (size_t)snprintf(r.ack, r.ack_cap, "malyava-ack 1\n");
     if (mlv_vdb_begin(v.db) != MLV_VDB_OK) {
@@ -354,8 +426,16 @@ int mlv_cmd_import(int argc, char **argv)
         goto out;
     }
     began = 1;
-    if (mlv_bundle_each(r.bundle, import_one, &r) != MLV_VDB_OK || r.failed) {
-        mlv_cli_error("import stopped; the vault is unchanged");
+    if (pin && mlv_vdb_dropbox_add(v.db, mlv_bundle_dropbox(r.bundle), mlv_day_today()) != MLV_VDB_OK) {
+        mlv_cli_error("cannot write the vault: %s", mlv_vdb_reason(v.db));
+        goto out;
+    }
+    if (interrupted || mlv_bundle_each(r.bundle, import_one, &r) != MLV_VDB_OK || r.failed || interrupted) {
+        if (interrupted)
+            mlv_cli_error("import interrupted: nothing was imported, the vault is unchanged, no ack file was "
+                          "written; run the import again when you are ready");
+        else
+            mlv_cli_error("import stopped; the vault is unchanged");
         goto out;
     }
     if (mlv_vdb_commit(v.db) != MLV_VDB_OK) {
@@ -372,10 +452,17 @@ int mlv_cmd_import(int argc, char **argv)
     printf("imported %zu new, %zu already in the vault, %zu left out, %zu unreadable by this vault's keys (of %zu)\n"
            "ack file: %s (carry it back: malyava-dropbox ack, or POST /api/v1/export/ack)\n",
            r.added, r.present, r.refused, r.unreadable, count, ack_path);
+    if (pin)
+        printf("this vault now takes bundles from the drop-box of organisation key %s (and refuses others unless "
+               "--accept-dropbox)\n", mlv_bundle_dropbox(r.bundle));
     rc = r.refused > 0 ? 1 : 0;
 out:
     if (began)
         mlv_vdb_rollback(v.db);
+    if (caught) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     mlv_bundle_close(r.bundle);
     free(r.chunk);
     free(r.ack);

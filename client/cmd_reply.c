@@ -123,8 +123,12 @@ int mlv_cmd_reply(int argc, char **argv)
     }
     if (text_file != NULL) {
         if (mlv_file_read_small(text_file, MLV_REPLY_MAX_TEXT_BYTES, &file, &file_len) != 0) {
-            mlv_cli_error("cannot read '%s': %s", text_file, strerror(errno));
-            return 1;
+            if (errno == EFBIG)
+                mlv_cli_error("cannot read '%s': a reply is at most %u bytes of text", text_file,
+                              MLV_REPLY_MAX_TEXT_BYTES);
+            else
+                mlv_cli_error("cannot read '%s': %s", text_file, strerror(errno));
+            return 2;
         }
         text_arg = (const char *)file;
     }
@@ -137,12 +141,17 @@ int mlv_cmd_reply(int argc, char **argv)
     memset(&answer, 0, sizeof answer);
     memset(&e, 0, sizeof e);
     if ((text = strdup(text_arg)) == NULL || mlv_seal_load_manifest(manifest_path, org_path, &man) != 0 ||
-        mlv_vault_start(&a, &v, 1) != 0) {
+        mlv_vault_start(&a, &v, 0) != 0) {
         free(text);
         free(file);
         return 1;
     }
-    if ((editor = replying_key(&v, &man, manifest_path)) == NULL || mlv_vault_get_env(&v, argv[optind], &e) != 0)
+    if (mlv_vault_check_id(&v, argv[optind], 0, NULL) != 0) {
+        rc = 2;
+        goto out;
+    }
+    if (mlv_vault_unlock_late(&a, &v) != 0 || (editor = replying_key(&v, &man, manifest_path)) == NULL ||
+        mlv_vault_get_env(&v, argv[optind], &e) != 0)
         goto out;
     st = mlv_vault_record(&v, &e, &m);
     if (st != MLV_ENV_OK) {
@@ -326,17 +335,17 @@ int mlv_cmd_rewrap(int argc, char **argv)
         return 2;
     }
     memset(&r, 0, sizeof r);
-    if (mlv_vault_start(&a, &v, 1) != 0)
-        return 1;
-    r.v = &v;
     if (to != NULL) {
         mlv_key_status ks = mlv_key_box_public_load(to, &r.add[0], NULL, 0);
         if (ks != MLV_KEY_OK) {
             mlv_cli_error("cannot use '%s': %s", to, mlv_key_strerror(ks));
-            goto out;
+            return 2;
         }
         r.nadd = 1;
     }
+    if (mlv_vault_start(&a, &v, 0) != 0)
+        return 1;
+    r.v = &v;
     if (from != NULL) {
         size_t i;
 
@@ -344,6 +353,7 @@ int mlv_cmd_rewrap(int argc, char **argv)
             ;
         if (i == v.nrows) {
             mlv_cli_error("the vault has no key named '%s'; `malyava key list` shows its keys", from);
+            rc = 2;
             goto out;
         }
         memcpy(r.remove, v.rows[i].id, MLV_KEY_ID_BYTES);
@@ -357,7 +367,7 @@ int mlv_cmd_rewrap(int argc, char **argv)
             }
         }
     }
-    if (mlv_vdb_begin(v.db) != MLV_VDB_OK)
+    if (mlv_vault_unlock_late(&a, &v) != 0 || mlv_vdb_begin(v.db) != MLV_VDB_OK)
         goto out;
     began = 1;
     if (mlv_vdb_env_each(v.db, rewrap_one, &r) != MLV_VDB_OK || mlv_vdb_commit(v.db) != MLV_VDB_OK) {

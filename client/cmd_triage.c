@@ -92,6 +92,25 @@ bad:
     return -1;
 }
 
+/* What was done, in words: a removed tag says it was removed. */
+static void say_done(mlv_triage_kind kind, size_t n, const char *ids, const char *value)
+{
+    const char *which = n == 1 ? "testimony" : "testimonies";
+
+    switch (kind) {
+    case MLV_TRIAGE_TAG: printf("%s %s: tag '%s' added\n", which, ids, value); break;
+    case MLV_TRIAGE_UNTAG: printf("%s %s: tag '%s' removed\n", which, ids, value); break;
+    case MLV_TRIAGE_NOTE: printf("%s %s: note added\n", which, ids); break;
+    case MLV_TRIAGE_ASSIGN:
+        if (value[0] == '\0')
+            printf("%s %s: assigned to nobody\n", which, ids);
+        else
+            printf("%s %s: assigned to %s\n", which, ids, value);
+        break;
+    default: printf("%s %s: %s\n", which, ids, value); break;
+    }
+}
+
 static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kind kind)
 {
     static const struct option options[] = {
@@ -131,10 +150,22 @@ static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kin
     }
     if (parse_ids(argv[optind], &ids, &nids) != 0)
         return 2;
-    if (mlv_vault_start(&a, &v, 1) != 0) {
+    if (mlv_vault_start(&a, &v, 0) != 0) {
         free(ids);
         return 1;
     }
+    /* Every number names a testimony, before any passphrase is asked. */
+    for (size_t i = 0; i < nids; i++) {
+        char num[24];
+
+        snprintf(num, sizeof num, "%lld", (long long)ids[i]);
+        if (mlv_vault_check_id(&v, num, 0, NULL) != 0) {
+            rc = 2;
+            goto out;
+        }
+    }
+    if (mlv_vault_unlock_late(&a, &v) != 0)
+        goto out;
     if (mlv_vdb_begin(v.db) != MLV_VDB_OK) {
         mlv_cli_error("cannot write the vault: %s", mlv_vdb_reason(v.db));
         goto out;
@@ -154,11 +185,10 @@ static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kin
             goto out;
     }
     if (mlv_vdb_commit(v.db) != MLV_VDB_OK) {
-        mlv_cli_error("cannot commit: %s", mlv_vdb_reason(v.db));
+        mlv_cli_error("cannot save the change: %s; the vault is unchanged", mlv_vdb_reason(v.db));
         goto out;
     }
-    printf("%s %s: %s\n", nids == 1 ? "testimony" : "testimonies", argv[optind],
-           kind == MLV_TRIAGE_NOTE ? "note added" : value);
+    say_done(kind, nids, argv[optind], value);
     rc = 0;
 out:
     if (rc != 0)

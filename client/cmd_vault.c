@@ -1,6 +1,7 @@
 /*
- * `malyava init` and `malyava key add|list|retire`: making a vault and
- * saying which editor keys open it.
+ * `malyava init` and `malyava key add|list|retire|remove`: making a vault
+ * and saying which editor keys open it. Retiring marks a key; removing
+ * takes its access away (vault_rekey.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -40,7 +41,15 @@ static void key_usage(FILE *out)
     fprintf(out, "usage: malyava key add [--vault V] [--name NAME] [--new-passphrase-file F] [--key UNLOCKER] "
                  "[--passphrase-file F] EDITOR.key\n"
                  "       malyava key list [--vault V]\n"
-                 "       malyava key retire [--vault V] NAME\n");
+                 "       malyava key retire [--vault V] NAME\n"
+                 "       malyava key remove [--vault V] [--key UNLOCKER] [--passphrase-file F] NAME\n"
+                 "\n"
+                 "retire only marks a key as no longer in use: its passphrase still opens the vault and\n"
+                 "  everything in it. Use it after a rotation, while the old key is still trusted.\n"
+                 "remove takes a key's access away (a lost laptop, an editor who left): the vault gets a new\n"
+                 "  vault key sealed to the other keys only, and everything is sealed anew, so the removed\n"
+                 "  key's passphrase opens nothing in the vault file. Copies of the vault made before\n"
+                 "  (backups) still open with it. Unlock with a key that stays.\n");
 }
 
 /* NAME.key -> NAME */
@@ -85,6 +94,63 @@ static int key_list(mlv_vault *v)
     return 0;
 }
 
+/* Which key unlocks for a removal: --key, else the oldest key in use that
+ * stays. NULL after a message. */
+static const char *remover(const mlv_vault *v, const mlv_vault_args *a, const char *gone)
+{
+    if (a->key != NULL) {
+        if (strcmp(a->key, gone) == 0) {
+            mlv_cli_error("unlock with a key that stays, not with '%s' (--key NAME)", gone);
+            return NULL;
+        }
+        return a->key;
+    }
+    for (int retired_too = 0; retired_too < 2; retired_too++) {
+        for (size_t i = 0; i < v->nrows; i++) {
+            if (strcmp(v->rows[i].name, gone) != 0 && (retired_too || v->rows[i].retired_day < 0))
+                return v->rows[i].name;
+        }
+    }
+    mlv_cli_error("'%s' is the vault's only key: removing it would lock everyone out. Add another key first "
+                  "(`malyava key add`)", gone);
+    return NULL;
+}
+
+static int key_remove(mlv_vault *v, const mlv_vault_args *a, const char *gone)
+{
+    mlv_vault_args unlock = *a;
+    mlv_vault_removal rep;
+    size_t i;
+
+    for (i = 0; i < v->nrows && strcmp(v->rows[i].name, gone) != 0; i++)
+        ;
+    if (i == v->nrows) {
+        mlv_cli_error("the vault has no key named '%s'; `malyava key list` shows its keys", gone);
+        return 2;
+    }
+    if ((unlock.key = remover(v, a, gone)) == NULL)
+        return 2;
+    if (mlv_vault_unlock_late(&unlock, v) != 0 || mlv_vault_remove_key(v, gone, &rep) != 0)
+        return 1;
+    printf("removed key '%s' for good: nothing in this vault file opens with it or its passphrase any more.\n"
+           "  a new vault key is sealed to the %zu key%s left; %zu file key%s and %zu triage event%s were sealed "
+           "anew under it;\n"
+           "  %zu testimon%s %s no longer sealed to '%s'",
+           gone, rep.keys, rep.keys == 1 ? "" : "s", rep.file_keys, rep.file_keys == 1 ? "" : "s", rep.events,
+           rep.events == 1 ? "" : "s", rep.headers, rep.headers == 1 ? "y" : "ies", rep.headers == 1 ? "is" : "are",
+           gone);
+    if (rep.only > 0)
+        printf(" (%zu were sealed to '%s' alone: they are now sealed to the keys in use, and stay readable)",
+               rep.only, gone);
+    printf(".\n"
+           "A copy of the vault file made before now (a backup, a copy on a stick) still opens with '%s', as it "
+           "did: destroy such copies, or keep them as safe as the key.\n"
+           "If '%s' is still in the organisation's manifest, new submissions are still sealed to it: the admin "
+           "retires it there (malyava-keys manifest sign --retire %s.pub).\n",
+           gone, gone, gone);
+    return 0;
+}
+
 int mlv_cmd_key(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -99,6 +165,7 @@ int mlv_cmd_key(int argc, char **argv)
     char derived[MLV_MAX_EDITOR_NAME_BYTES + 1];
     int c, rc = 1;
 
+    memset(&v, 0, sizeof v);
     if (argc < 2) {
         key_usage(stderr);
         return 2;
@@ -120,18 +187,27 @@ int mlv_cmd_key(int argc, char **argv)
             return 1;
         rc = key_list(&v);
     } else if (strcmp(verb, "add") == 0 && optind + 1 == argc) {
+        uint8_t *file = NULL;
+        size_t file_len = 0;
+
         if (mlv_vault_start(&a, &v, 0) != 0)
             return 1;
         if (name == NULL) {
             name_from_path(argv[optind], derived, sizeof derived);
             name = derived;
         }
-        /* A vault with keys already has a vault key: open it first. */
-        if ((v.nrows == 0 || mlv_vault_unlock(&v, a.key, a.pass_file) == 0) &&
-            mlv_vault_add_key(&v, argv[optind], name, new_pass != NULL ? new_pass : a.pass_file) == 0) {
+        /* The file and the name are checked before any passphrase. */
+        if (mlv_vault_key_file_check(&v, argv[optind], name, &file, &file_len) != 0) {
+            rc = 2;
+        } else if ((v.nrows == 0 || mlv_vault_unlock(&v, a.key, a.pass_file) == 0) &&
+                   mlv_vault_add_key(&v, argv[optind], name, new_pass != NULL ? new_pass : a.pass_file) == 0) {
+            /* A vault with keys already has a vault key: it was opened first. */
             printf("added editor key '%s'\n", name);
             rc = 0;
         }
+        if (file != NULL)
+            sodium_memzero(file, file_len);
+        free(file);
     } else if (strcmp(verb, "retire") == 0 && optind + 1 == argc) {
         size_t i;
 
@@ -139,15 +215,23 @@ int mlv_cmd_key(int argc, char **argv)
             return 1;
         for (i = 0; i < v.nrows && strcmp(v.rows[i].name, argv[optind]) != 0; i++)
             ;
-        if (i == v.nrows)
+        if (i == v.nrows) {
             mlv_cli_error("the vault has no key named '%s'; `malyava key list` shows its keys", argv[optind]);
-        else if (mlv_vdb_key_retire(v.db, v.rows[i].id, mlv_day_today()) != MLV_VDB_OK)
+            rc = 2;
+        } else if (mlv_vdb_key_retire(v.db, v.rows[i].id, mlv_day_today()) != MLV_VDB_OK) {
             mlv_cli_error("key '%s' is already retired", argv[optind]);
-        else {
-            printf("retired '%s': it still opens what was sealed to it; `malyava rewrap --from %s` moves those "
-                   "envelopes to the keys in use\n", argv[optind], argv[optind]);
+        } else {
+            printf("retired '%s': it is marked as no longer in use, and that is all. Its passphrase still opens "
+                   "this vault and everything in it.\n"
+                   "  `malyava rewrap --from %s` seals its testimonies to the keys in use;\n"
+                   "  `malyava key remove %s` takes its access away for good (a lost or leaked key).\n",
+                   argv[optind], argv[optind], argv[optind]);
             rc = 0;
         }
+    } else if (strcmp(verb, "remove") == 0 && optind + 1 == argc) {
+        if (mlv_vault_start(&a, &v, 0) != 0)
+            return 1;
+        rc = key_remove(&v, &a, argv[optind]);
     } else {
         key_usage(stderr);
         return 2;

@@ -8,7 +8,7 @@ const mlv_command mlv_commands[] = {
     { "open", mlv_cmd_open, "decrypt an envelope with an editor key into a directory" },
     { "submit", mlv_cmd_submit, "seal and upload to a Malyava drop-box, resuming on failure" },
     { "init", mlv_cmd_init, "create an editors' vault" },
-    { "key", mlv_cmd_key, "add, list or retire the editor keys that open the vault" },
+    { "key", mlv_cmd_key, "add, list, retire or remove (revoke) the editor keys that open the vault" },
     { "desk", mlv_cmd_desk, "unlock the vault once and work in the browser (the editors' desk)" },
     { "import", mlv_cmd_import, "import an export bundle into the vault; writes the ack file" },
     { "list", mlv_cmd_list, "list testimonies, filtered by status, tag, assignee, date, field or key" },

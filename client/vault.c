@@ -235,6 +235,15 @@ static int open_secrets(mlv_vault *v)
     return 0;
 }
 
+/* Opens the vault key sealed in `row` with the key pair `kp` into v. */
+static int open_vault_key(mlv_vault *v, const mlv_vdb_key *row, const mlv_box_keypair *kp)
+{
+    return crypto_box_seal_open(v->vault_key, row->vault_key, sizeof row->vault_key, kp->pk, kp->sk) == 0 &&
+                   derive_subkeys(v) == 0
+               ? 0
+               : -1;
+}
+
 /* With `pass` NULL the passphrase is asked (or read from pass_file). */
 static int unlock(mlv_vault *v, const char *name, const char *pass_file, const char *pass, size_t pass_len)
 {
@@ -257,8 +266,7 @@ static int unlock(mlv_vault *v, const char *name, const char *pass_file, const c
     }
     if ((pass != NULL ? decode_row_with(row, pass, pass_len, kp) : decode_row(row, pass_file, kp)) != 0)
         goto out;
-    if (crypto_box_seal_open(v->vault_key, row->vault_key, sizeof row->vault_key, kp->pk, kp->sk) != 0 ||
-        derive_subkeys(v) != 0) {
+    if (open_vault_key(v, row, kp) != 0) {
         mlv_cli_error("the vault key sealed to '%s' does not open: the vault is damaged", row->name);
         goto out;
     }
@@ -286,13 +294,18 @@ int mlv_vault_unlock_with(mlv_vault *v, const char *name, const char *pass, size
 int mlv_vault_reload_keys(mlv_vault *v)
 {
     char editor[sizeof v->rows[0].name] = "";
-    int unlocked = v->vault_key != NULL;
+    mlv_box_keypair *mine = NULL;
+    int unlocked = v->vault_key != NULL, ret = -1;
 
     if (v->editor != NULL)
         snprintf(editor, sizeof editor, "%s", v->editor);
     if (v->keys != NULL) {
-        for (size_t i = 0; i < v->nrows; i++)
-            mlv_key_box_free(v->keys[i]);
+        for (size_t i = 0; i < v->nrows; i++) {
+            if (mine == NULL && strcmp(v->rows[i].name, editor) == 0)
+                mine = v->keys[i];
+            else
+                mlv_key_box_free(v->keys[i]);
+        }
         free(v->keys);
         v->keys = NULL;
     }
@@ -302,20 +315,95 @@ int mlv_vault_reload_keys(mlv_vault *v)
     v->nrows = 0;
     if (mlv_vdb_keys(v->db, &v->rows, &v->nrows) != MLV_VDB_OK) {
         mlv_cli_error("cannot read the vault's keys: %s", mlv_vdb_reason(v->db));
-        mlv_vault_lock(v);
-        return -1;
+        goto out;
     }
-    if (!unlocked)
-        return 0;
-    if (open_secrets(v) != 0) {
-        mlv_vault_lock(v);
-        return -1;
+    if (!unlocked) {
+        ret = 0;
+        goto out;
     }
     for (size_t i = 0; i < v->nrows; i++) {
         if (strcmp(v->rows[i].name, editor) == 0)
             v->editor = v->rows[i].name;
     }
+    /* The vault may have been re-keyed meanwhile (a key removed): the key
+     * that unlocked opens the new vault key if it is still registered, and
+     * only then. */
+    if (v->editor == NULL || mine == NULL) {
+        mlv_cli_error("the key '%s' this session was unlocked with is no longer in the vault (removed); unlock "
+                      "with another key", editor);
+        goto out;
+    }
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (v->rows[i].name == v->editor && open_vault_key(v, &v->rows[i], mine) != 0) {
+            mlv_cli_error("the vault key sealed to '%s' does not open: the vault is damaged", editor);
+            goto out;
+        }
+    }
+    ret = open_secrets(v);
+out:
+    mlv_key_box_free(mine);
+    if (ret != 0)
+        mlv_vault_lock(v);
+    return ret;
+}
+
+int mlv_vault_fresh_key(mlv_vault *shell)
+{
+    memset(shell, 0, sizeof *shell);
+    if ((shell->vault_key = sodium_malloc(VAULT_KEYS_BYTES)) == NULL) {
+        mlv_cli_error("out of memory");
+        return -1;
+    }
+    crypto_secretbox_keygen(shell->vault_key);
+    if (derive_subkeys(shell) != 0) {
+        mlv_vault_lock(shell);
+        return -1;
+    }
     return 0;
+}
+
+int mlv_vault_seal_key_to(const mlv_vault *v, const uint8_t pk[MLV_BOX_PUBLIC_BYTES],
+                          uint8_t out[MLV_VDB_SEALED_KEY_BYTES])
+{
+    return v->vault_key != NULL && crypto_box_seal(out, v->vault_key, VAULT_KEY_BYTES, pk) == 0 ? 0 : -1;
+}
+
+void mlv_vault_adopt_key(mlv_vault *v, mlv_vault *shell)
+{
+    memcpy(v->vault_key, shell->vault_key, VAULT_KEYS_BYTES);
+    mlv_vault_lock(shell);
+}
+
+int mlv_vault_key_file_check(const mlv_vault *v, const char *path, const char *name, uint8_t **file, size_t *len)
+{
+    mlv_box_public pub;
+
+    *file = NULL;
+    *len = 0;
+    if (!mlv_key_name_valid(name, strlen(name))) {
+        mlv_cli_error("'%s' is not a usable key name: use letters, digits, '-' and '_' (--name NAME)", name);
+        return -1;
+    }
+    for (size_t i = 0; i < v->nrows; i++) {
+        if (strcmp(v->rows[i].name, name) == 0) {
+            mlv_cli_error("the vault already has a key named '%s'; choose another with --name", name);
+            return -1;
+        }
+    }
+    if (mlv_file_read_small(path, MLV_MAX_SMALL_FILE_BYTES, file, len) != 0) {
+        mlv_cli_error("cannot read '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (*len == MLV_KEY_SECRET_FILE_BYTES)
+        return 0;
+    if (mlv_key_box_public_parse((const char *)*file, *len, &pub, NULL, 0) == MLV_KEY_OK)
+        mlv_cli_error("'%s' is a public key: the vault needs the secret key file (EDITOR.key, beside the .pub), "
+                      "which asks for its passphrase", path);
+    else
+        mlv_cli_error("'%s' is not an editor secret key file", path);
+    free(*file);
+    *file = NULL;
+    return -1;
 }
 
 static int add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file, const char *pass,
@@ -328,26 +416,8 @@ static int add_key(mlv_vault *v, const char *key_path, const char *name, const c
     int ret = -1;
 
     memset(&row, 0, sizeof row);
-    if (kp == NULL)
+    if (kp == NULL || mlv_vault_key_file_check(v, key_path, name, &file, &file_len) != 0)
         goto out;
-    if (!mlv_key_name_valid(name, strlen(name))) {
-        mlv_cli_error("'%s' is not a usable key name: use letters, digits, '-' and '_'", name);
-        goto out;
-    }
-    for (size_t i = 0; i < v->nrows; i++) {
-        if (strcmp(v->rows[i].name, name) == 0) {
-            mlv_cli_error("the vault already has a key named '%s'", name);
-            goto out;
-        }
-    }
-    if (mlv_file_read_small(key_path, MLV_MAX_SMALL_FILE_BYTES, &file, &file_len) != 0) {
-        mlv_cli_error("cannot read '%s': %s", key_path, strerror(errno));
-        goto out;
-    }
-    if (file_len != sizeof row.secret_file) {
-        mlv_cli_error("'%s' is not an editor secret key file", key_path);
-        goto out;
-    }
     memcpy(row.secret_file, file, file_len);
     snprintf(row.name, sizeof row.name, "%s", name);
     if ((pass != NULL ? decode_row_with(&row, pass, pass_len, kp) : decode_row(&row, pass_file, kp)) != 0)
@@ -370,7 +440,7 @@ static int add_key(mlv_vault *v, const char *key_path, const char *name, const c
     memcpy(row.pk, kp->pk, sizeof row.pk);
     row.added_day = mlv_day_today();
     row.retired_day = -1;
-    if (crypto_box_seal(row.vault_key, v->vault_key, VAULT_KEY_BYTES, kp->pk) != 0 ||
+    if (mlv_vault_seal_key_to(v, kp->pk, row.vault_key) != 0 ||
         mlv_vault_seal(v, MLV_VAULT_EDITOR_SECRETS, kp->sk, sizeof kp->sk, &box, &box_len) != 0 ||
         box_len != sizeof row.secret_box)
         goto out;

@@ -57,11 +57,48 @@ void mlv_vault_lock(mlv_vault *v);
  * key: after this process added or retired one. -1 after a message. */
 int mlv_vault_reload_keys(mlv_vault *v);
 
+/* Whether `path` can be registered under `name`: a name the vault has
+ * not, a file that is an editor secret key (a public one is named as
+ * such). Checked before any passphrase is asked. *file gets the file's
+ * bytes (the caller wipes and frees them); -1 after a message. */
+int mlv_vault_key_file_check(const mlv_vault *v, const char *path, const char *name, uint8_t **file, size_t *len);
 /* Registers an editor key file under `name`. The first key creates the
  * vault key; later ones need the vault unlocked. */
 int mlv_vault_add_key(mlv_vault *v, const char *key_path, const char *name, const char *pass_file);
 /* The same with the key file's passphrase given. */
 int mlv_vault_add_key_with(mlv_vault *v, const char *key_path, const char *name, const char *pass, size_t pass_len);
+
+/* Re-keying (vault_rekey.c): `shell`, zeroed by this call, gets a fresh
+ * vault key and its sub-keys, so mlv_vault_seal and mlv_vault_seal_key_to
+ * seal under the new key while `v` still opens the old; then
+ * mlv_vault_adopt_key makes it v's (into v's own buffer, so copies lent
+ * to verbs stay valid) and wipes the shell. */
+int mlv_vault_fresh_key(mlv_vault *shell);
+void mlv_vault_adopt_key(mlv_vault *v, mlv_vault *shell);
+/* The vault key sealed to an editor's public key (editor_keys.vault_key). */
+int mlv_vault_seal_key_to(const mlv_vault *v, const uint8_t pk[MLV_BOX_PUBLIC_BYTES],
+                          uint8_t out[MLV_VDB_SEALED_KEY_BYTES]);
+
+/* What removing a key did (mlv_vault_remove_key). */
+typedef struct mlv_vault_removal {
+    size_t headers;   /* envelopes whose header lost the key's stanza */
+    size_t only;      /* of those, the ones sealed to no other key of the vault: now to the keys in use */
+    size_t file_keys; /* file keys sealed anew under the new vault key */
+    size_t events;    /* triage events sealed anew */
+    size_t keys;      /* keys left, the new vault key sealed to each */
+} mlv_vault_removal;
+
+/*
+ * Revocation: removes key `name` for good, in one transaction. Every
+ * envelope header loses its stanza (sealed to the keys in use instead
+ * when no other key of the vault was in it); a new vault key is made and
+ * sealed to the remaining keys only; every file key, triage event and
+ * editor secret is sealed anew under it; the key's row, with its
+ * passphrase-protected file, is deleted. Afterwards nothing in the vault
+ * file opens with that key or its passphrase. `v` must be unlocked with
+ * another key. Prints what failed and returns -1, the vault unchanged.
+ */
+int mlv_vault_remove_key(mlv_vault *v, const char *name, mlv_vault_removal *out);
 
 /* What a sub-key of the vault key seals. */
 typedef enum mlv_vault_purpose {
@@ -117,8 +154,16 @@ typedef struct mlv_vault_args {
 int mlv_vault_arg(int c, const char *arg, mlv_vault_args *a);
 /* Opens the vault of `a` and, with `unlock`, unlocks it; -1 after a message. */
 int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock);
-/* The envelope named by a command-line ID; -1 after a message. */
+/* The envelope named by a command-line ID; -1 after a message. A deleted
+ * one is refused (its history stays: `malyava history`). */
 int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e);
+/* Checks that `arg` names a testimony of the vault, before any unlock,
+ * so that a mistake costs no passphrase: -1 after a message. With
+ * `deleted_ok`, a deleted one passes. *id (optional) gets its number. */
+int mlv_vault_check_id(const mlv_vault *v, const char *arg, int deleted_ok, int64_t *id);
+/* Unlocks a vault started without (mlv_vault_start(a, v, 0)) once the
+ * arguments are checked; a vault lent by the desk is unlocked already. */
+int mlv_vault_unlock_late(const mlv_vault_args *a, mlv_vault *v);
 
 /*
  * The desk lends its unlocked vault to the verbs it runs for the command

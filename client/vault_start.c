@@ -95,22 +95,68 @@ int mlv_vault_start(const mlv_vault_args *a, mlv_vault *v, int unlock)
     return 0;
 }
 
-int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e)
+/* The number an ID argument gives, or -1 after a message. */
+static int64_t parse_id(const char *arg)
 {
     char *end = NULL;
     long long id;
-    mlv_vdb_status rc;
 
     errno = 0;
-    id = strtoll(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
+    id = arg[0] >= '0' && arg[0] <= '9' ? strtoll(arg, &end, 10) : 0;
+    if (errno != 0 || end == arg || end == NULL || *end != '\0' || id <= 0) {
         mlv_cli_error("'%s' is not a testimony number; `malyava list` shows them", arg);
         return -1;
     }
-    rc = mlv_vdb_env_get(v->db, id, e);
+    return id;
+}
+
+/* 0 with *e filled, or -1 after a message. */
+static int fetch(const mlv_vault *v, int64_t id, int deleted_ok, mlv_vdb_env *e)
+{
+    mlv_vdb_status rc = mlv_vdb_env_get(v->db, id, e);
+
     if (rc == MLV_VDB_NOT_FOUND)
-        mlv_cli_error("the vault has no testimony %lld; `malyava list` shows them", id);
+        mlv_cli_error("the vault has no testimony %lld; `malyava list` shows them", (long long)id);
     else if (rc != MLV_VDB_OK)
-        mlv_cli_error("cannot read testimony %lld: %s", id, mlv_vdb_reason(v->db));
-    return rc == MLV_VDB_OK ? 0 : -1;
+        mlv_cli_error("cannot read testimony %lld: %s", (long long)id, mlv_vdb_reason(v->db));
+    else if (e->deleted && !deleted_ok)
+        mlv_cli_error("testimony %lld was deleted; `malyava history %lld` says when and by whom", (long long)id,
+                      (long long)id);
+    else
+        return 0;
+    mlv_vdb_env_clear(e);
+    return -1;
+}
+
+int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e)
+{
+    int64_t id = parse_id(arg);
+
+    memset(e, 0, sizeof *e);
+    return id > 0 ? fetch(v, id, 0, e) : -1;
+}
+
+int mlv_vault_check_id(const mlv_vault *v, const char *arg, int deleted_ok, int64_t *id)
+{
+    int64_t n = parse_id(arg);
+    mlv_vdb_env e;
+
+    memset(&e, 0, sizeof e);
+    if (n <= 0 || fetch(v, n, deleted_ok, &e) != 0)
+        return -1;
+    mlv_vdb_env_clear(&e);
+    if (id != NULL)
+        *id = n;
+    return 0;
+}
+
+int mlv_vault_unlock_late(const mlv_vault_args *a, mlv_vault *v)
+{
+    if (v->lent) {
+        if (v->vault_key != NULL)
+            return 0;
+        mlv_cli_error("the desk is locked; unlock it first");
+        return -1;
+    }
+    return mlv_vault_unlock(v, a->key, a->pass_file);
 }

@@ -18,8 +18,8 @@
 #include <malyava/fileio.h>
 #include <malyava/manifest.h>
 
-#define VAULT_APP_ID 1296848470 /* 'MLVV' */
-#define VAULT_VERSION 1
+#include "vdb_int.h"
+
 #define BUSY_MS 5000
 #define BUNDLE_MAX_INFO_ROWS 16
 _Static_assert(MLV_BUNDLE_EXPORT_APP_ID == 1296848450 && MLV_BUNDLE_REPLIES_APP_ID == 1296848466,
@@ -85,19 +85,18 @@ static const char replies_bundle_schema[] =
     "  data BLOB NOT NULL\n"
     ") STRICT;";
 
-struct mlv_vdb {
-    sqlite3 *h;
-    sqlite3_stmt *payload; /* prepared once: read for every envelope listed */
-    char reason[MLV_VDB_REASON_BYTES];
-};
-
 struct mlv_bundle {
     sqlite3 *h;
+    char dropbox[MLV_FINGERPRINT_STR_BYTES]; /* bundle_info's org_key, or "" */
 };
 
-static void set_reason(char *reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define set_reason mlv_vdb_i_reason
+#define fail mlv_vdb_i_fail
+#define prepare mlv_vdb_i_prepare
+#define run mlv_vdb_i_run
+#define pragma_int mlv_vdb_i_int
 
-static void set_reason(char *reason, const char *fmt, ...)
+void mlv_vdb_i_reason(char *reason, const char *fmt, ...)
 {
     va_list ap;
 
@@ -106,9 +105,31 @@ static void set_reason(char *reason, const char *fmt, ...)
     va_end(ap);
 }
 
-static mlv_vdb_status fail(mlv_vdb *db, const char *doing)
+const char *mlv_vdb_i_plain(sqlite3 *h)
 {
-    set_reason(db->reason, "%s: %s", doing, sqlite3_errmsg(db->h));
+    switch (h != NULL ? sqlite3_errcode(h) & 0xff : SQLITE_NOMEM) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return "another program is using the vault (a desk, or another malyava command); close it or wait, then "
+               "try again";
+    case SQLITE_FULL: return "the disk is full; make room, then try again";
+    case SQLITE_READONLY: return "the file or its folder cannot be written (read-only)";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return "the file is damaged, or is not what it should be";
+    case SQLITE_IOERR: return "the disk could not be read or written; check the disk";
+    case SQLITE_CANTOPEN: return "the file cannot be opened; check the path and that its folder exists";
+    case SQLITE_PERM:
+    case SQLITE_AUTH: return "permission denied";
+    case SQLITE_NOMEM: return "out of memory";
+    case SQLITE_TOOBIG: return "an item is larger than the vault takes";
+    case SQLITE_CONSTRAINT: return "the change contradicts what the vault holds";
+    default: return "the file could not be read or written";
+    }
+}
+
+mlv_vdb_status mlv_vdb_i_fail(mlv_vdb *db, const char *doing)
+{
+    set_reason(db->reason, "%s: %s", doing, mlv_vdb_i_plain(db->h));
     return MLV_VDB_ERROR;
 }
 
@@ -117,7 +138,7 @@ const char *mlv_vdb_reason(const mlv_vdb *db)
     return db->reason;
 }
 
-static int64_t pragma_int(sqlite3 *h, const char *sql, int *ok)
+int64_t mlv_vdb_i_int(sqlite3 *h, const char *sql, int *ok)
 {
     sqlite3_stmt *st = NULL;
     int64_t v = 0;
@@ -161,14 +182,14 @@ static mlv_vdb_status vault_connect(const char *path, mlv_vdb **out, char *reaso
         return MLV_VDB_ERROR;
     }
     if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-        set_reason(reason, "cannot open '%s' as SQLite: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        set_reason(reason, "cannot open '%s': %s", path, mlv_vdb_i_plain(db->h));
         mlv_vdb_close(db);
         return MLV_VDB_ERROR;
     }
     harden(db->h);
     sqlite3_busy_timeout(db->h, BUSY_MS);
     if (sqlite3_exec(db->h, "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK) {
-        set_reason(reason, "cannot set up '%s': %s", path, sqlite3_errmsg(db->h));
+        set_reason(reason, "cannot open '%s': %s", path, mlv_vdb_i_plain(db->h));
         mlv_vdb_close(db);
         return MLV_VDB_ERROR;
     }
@@ -201,7 +222,7 @@ mlv_vdb_status mlv_vdb_create(const char *path, mlv_vdb **out, char reason[MLV_V
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE ||
         sqlite3_exec((*out)->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        set_reason(reason, "cannot write the vault schema: %s", sqlite3_errmsg((*out)->h));
+        set_reason(reason, "cannot write the new vault: %s", mlv_vdb_i_plain((*out)->h));
         rc = MLV_VDB_ERROR;
     }
 out:
@@ -218,6 +239,7 @@ mlv_vdb_status mlv_vdb_open(const char *path, mlv_vdb **out, char reason[MLV_VDB
 {
     struct stat sb;
     mlv_vdb_status rc;
+    int64_t version;
     int ok;
 
     *out = NULL;
@@ -233,10 +255,11 @@ mlv_vdb_status mlv_vdb_open(const char *path, mlv_vdb **out, char reason[MLV_VDB
     rc = vault_connect(path, out, reason);
     if (rc != MLV_VDB_OK)
         return rc;
-    if (pragma_int((*out)->h, "PRAGMA application_id", &ok) != VAULT_APP_ID || !ok) {
+    if (pragma_int((*out)->h, "PRAGMA application_id", &ok) != MLV_VDB_APP_ID || !ok) {
         set_reason(reason, "'%s' is not a Malyava vault", path);
         rc = MLV_VDB_REFUSED;
-    } else if (pragma_int((*out)->h, "PRAGMA user_version", &ok) != VAULT_VERSION || !ok) {
+    } else if ((version = pragma_int((*out)->h, "PRAGMA user_version", &ok)) < MLV_VDB_VERSION_FIRST ||
+               version > MLV_VDB_VERSION_DELETES || !ok) {
         set_reason(reason, "vault '%s' has a format version this malyava does not read; use a matching release", path);
         rc = MLV_VDB_REFUSED;
     }
@@ -259,12 +282,12 @@ void mlv_vdb_close(mlv_vdb *db)
 mlv_vdb_status mlv_vdb_begin(mlv_vdb *db)
 {
     return sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK
-                                                                               : fail(db, "starting a transaction");
+                                                                               : fail(db, "starting to write");
 }
 
 mlv_vdb_status mlv_vdb_commit(mlv_vdb *db)
 {
-    return sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK : fail(db, "committing");
+    return sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK : fail(db, "saving the change");
 }
 
 void mlv_vdb_rollback(mlv_vdb *db)
@@ -274,12 +297,12 @@ void mlv_vdb_rollback(mlv_vdb *db)
 
 mlv_vdb_status mlv_vdb_savepoint(mlv_vdb *db)
 {
-    return sqlite3_exec(db->h, "SAVEPOINT step", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK : fail(db, "savepoint");
+    return sqlite3_exec(db->h, "SAVEPOINT step", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK : fail(db, "writing");
 }
 
 mlv_vdb_status mlv_vdb_release(mlv_vdb *db)
 {
-    return sqlite3_exec(db->h, "RELEASE step", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK : fail(db, "release");
+    return sqlite3_exec(db->h, "RELEASE step", NULL, NULL, NULL) == SQLITE_OK ? MLV_VDB_OK : fail(db, "writing");
 }
 
 void mlv_vdb_rollback_to(mlv_vdb *db)
@@ -287,19 +310,18 @@ void mlv_vdb_rollback_to(mlv_vdb *db)
     sqlite3_exec(db->h, "ROLLBACK TO step; RELEASE step", NULL, NULL, NULL);
 }
 
-static sqlite3_stmt *prepare(mlv_vdb *db, const char *sql)
+sqlite3_stmt *mlv_vdb_i_prepare(mlv_vdb *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
 
     if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail(db, "preparing a query");
+        fail(db, "reading the vault");
         return NULL;
     }
     return st;
 }
 
-/* Runs a statement that returns no rows, then finalizes it. */
-static mlv_vdb_status run(mlv_vdb *db, sqlite3_stmt *st, const char *doing)
+mlv_vdb_status mlv_vdb_i_run(mlv_vdb *db, sqlite3_stmt *st, const char *doing)
 {
     mlv_vdb_status rc = sqlite3_step(st) == SQLITE_DONE ? MLV_VDB_OK : fail(db, doing);
 
@@ -326,7 +348,8 @@ static int dup_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *len)
     *out = malloc(n > 0 ? (size_t)n : 1u);
     if (*out == NULL)
         return -1;
-    memcpy(*out, sqlite3_column_blob(st, col), (size_t)n);
+    if (n > 0)
+        memcpy(*out, sqlite3_column_blob(st, col), (size_t)n);
     *len = (size_t)n;
     return 0;
 }
@@ -382,7 +405,7 @@ mlv_vdb_status mlv_vdb_keys(mlv_vdb *db, mlv_vdb_key **out, size_t *n)
             copy_blob(st, 3, k->secret_file, sizeof k->secret_file) != 0 ||
             copy_blob(st, 4, k->vault_key, sizeof k->vault_key) != 0 ||
             copy_blob(st, 5, k->secret_box, sizeof k->secret_box) != 0) {
-            set_reason(db->reason, "the vault's key table is damaged");
+            set_reason(db->reason, "the vault's keys are damaged");
             goto out;
         }
         copy_text(st, 1, k->name, sizeof k->name);
@@ -502,6 +525,7 @@ static int env_from_row(sqlite3_stmt *st, mlv_vdb_env *e)
         mlv_vdb_env_clear(e);
         return -1;
     }
+    e->deleted = e->header_len == 0;
     return 0;
 }
 
@@ -550,7 +574,8 @@ int64_t mlv_vdb_count(mlv_vdb *db, mlv_vdb_counter what)
 
 mlv_vdb_status mlv_vdb_env_each(mlv_vdb *db, int (*fn)(void *ctx, const mlv_vdb_env *e), void *ctx)
 {
-    sqlite3_stmt *st = prepare(db, "SELECT " ENV_COLUMNS " FROM envelopes ORDER BY id");
+    /* A deleted testimony keeps its row with an empty header: not listed. */
+    sqlite3_stmt *st = prepare(db, "SELECT " ENV_COLUMNS " FROM envelopes WHERE length(header) > 0 ORDER BY id");
     mlv_vdb_status rc = MLV_VDB_OK;
     int step;
 
@@ -603,7 +628,7 @@ static mlv_vdb_status blobs_each(sqlite3 *h, sqlite3_stmt *st, int (*fn)(void *c
 
         if (sqlite3_column_type(st, 0) != SQLITE_BLOB || data == NULL || len <= 0 ||
             (size_t)len > MLV_BUNDLE_CHUNK_BYTES) {
-            set_reason(reason, "a stored chunk is not a blob of 1 to %u bytes", MLV_BUNDLE_CHUNK_BYTES);
+            set_reason(reason, "a stored piece of an envelope is not 1 to %u bytes", MLV_BUNDLE_CHUNK_BYTES);
             rc = MLV_VDB_REFUSED;
             break;
         }
@@ -611,7 +636,7 @@ static mlv_vdb_status blobs_each(sqlite3 *h, sqlite3_stmt *st, int (*fn)(void *c
             break;
     }
     if (rc == MLV_VDB_OK && step != SQLITE_ROW && step != SQLITE_DONE) {
-        set_reason(reason, "reading chunks: %s", sqlite3_errmsg(h));
+        set_reason(reason, "reading an envelope: %s", mlv_vdb_i_plain(h));
         rc = MLV_VDB_ERROR;
     }
     sqlite3_reset(st);
@@ -722,7 +747,7 @@ mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day
     close(fd);
     tmp_made = 1;
     if (sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-        set_reason(db->reason, "cannot write '%s': %s", tmp, out ? sqlite3_errmsg(out) : "out of memory");
+        set_reason(db->reason, "cannot write '%s': %s", tmp, mlv_vdb_i_plain(out));
         goto out;
     }
     snprintf(daytext, sizeof daytext, "%lld", (long long)day);
@@ -733,7 +758,7 @@ mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day
         sqlite3_prepare_v2(out, "INSERT INTO bundle_info (key, value) VALUES ('created_day', ?)", -1, &ins, NULL) !=
             SQLITE_OK ||
         sqlite3_bind_text(ins, 1, daytext, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(ins) != SQLITE_DONE) {
-        set_reason(db->reason, "writing '%s': %s", tmp, sqlite3_errmsg(out));
+        set_reason(db->reason, "writing '%s': %s", tmp, mlv_vdb_i_plain(out));
         goto out;
     }
     sqlite3_finalize(ins);
@@ -760,7 +785,7 @@ mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day
         sqlite3_bind_int64(mark, 1, day);
         sqlite3_bind_value(mark, 2, sqlite3_column_value(sel, 0));
         if (sqlite3_step(ins) != SQLITE_DONE) {
-            set_reason(db->reason, "writing '%s': %s", tmp, sqlite3_errmsg(out));
+            set_reason(db->reason, "writing '%s': %s", tmp, mlv_vdb_i_plain(out));
             goto out;
         }
         if (sqlite3_step(mark) != SQLITE_DONE) {
@@ -851,13 +876,13 @@ static mlv_vdb_status check_shape(sqlite3 *b, char *reason)
 
     if (sqlite3_prepare_v2(b, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
         !text_eq(st, 0, "ok") || sqlite3_step(st) != SQLITE_DONE) {
-        set_reason(reason, "it is not an intact SQLite file (%s); copy it from the server again", sqlite3_errmsg(b));
+        set_reason(reason, "it is damaged, or not a bundle at all (%s); copy it from the server again", mlv_vdb_i_plain(b));
         goto refused;
     }
     sqlite3_finalize(st);
     st = NULL;
     if (pragma_int(b, "PRAGMA application_id", &ok) != MLV_BUNDLE_EXPORT_APP_ID || !ok) {
-        set_reason(reason, "it is not a Malyava export bundle (wrong application_id)");
+        set_reason(reason, "it is not a Malyava export bundle (another kind of file)");
         goto refused;
     }
     if (pragma_int(b, "PRAGMA user_version", &ok) != MLV_BUNDLE_VERSION || !ok) {
@@ -894,7 +919,7 @@ static mlv_vdb_status check_shape(sqlite3 *b, char *reason)
     sqlite3_finalize(st);
     return MLV_VDB_OK;
 schema:
-    set_reason(reason, "its tables are not those of an export bundle version %d", MLV_BUNDLE_VERSION);
+    set_reason(reason, "its layout is not that of an export bundle, format %d: made by another program, or altered", MLV_BUNDLE_VERSION);
 refused:
     sqlite3_finalize(st);
     return MLV_VDB_REFUSED;
@@ -909,13 +934,15 @@ static int lower_hex(const unsigned char *s, size_t len)
     return 1;
 }
 
-/* "xxxx-xxxx-…" as mlv_env_receipt_to_string writes it. */
-static int receipt_shaped(const unsigned char *s, size_t len)
+/* Groups of four lowercase hex digits parted by `sep`, `len` in all: a
+ * receipt ("xxxx-xxxx-…", mlv_env_receipt_to_string) or a key
+ * fingerprint ("xxxx xxxx …", mlv_keyid_fingerprint). */
+static int grouped_hex(const unsigned char *s, size_t len, size_t want, char sep)
 {
-    if (len != MLV_RECEIPT_STR_BYTES - 1u)
+    if (s == NULL || len != want)
         return 0;
     for (size_t i = 0; i < len; i++) {
-        if (i % 5u == 4u ? s[i] != '-' : !lower_hex(s + i, 1))
+        if (i % 5u == 4u ? s[i] != sep : !lower_hex(s + i, 1))
             return 0;
     }
     return 1;
@@ -923,10 +950,11 @@ static int receipt_shaped(const unsigned char *s, size_t len)
 
 /*
  * Every row, before any envelope is read: bundle_info says export, format
- * 1; each submission's fields are well-formed; the chunks of each add up
- * to its size in seq 0, 1, 2, … with none over the bound and none orphaned.
+ * 1, and which drop-box wrote it if it says so at all; each submission's
+ * fields are well-formed; the chunks of each add up to its size in seq
+ * 0, 1, 2, … with none over the bound and none orphaned.
  */
-static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char *reason)
+static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char dropbox[MLV_FINGERPRINT_STR_BYTES], char *reason)
 {
     sqlite3_stmt *st = NULL;
     int64_t n;
@@ -934,7 +962,7 @@ static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char *reason)
 
     n = pragma_int(b, "SELECT COUNT(*) FROM bundle_info", &ok);
     if (!ok || n > BUNDLE_MAX_INFO_ROWS) {
-        set_reason(reason, "its bundle_info table is unreadable or too long");
+        set_reason(reason, "its description (bundle_info) is unreadable or too long");
         goto refused;
     }
     if (sqlite3_prepare_v2(b, "SELECT key, value FROM bundle_info", -1, &st, NULL) != SQLITE_OK)
@@ -944,11 +972,19 @@ static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char *reason)
             kind = text_eq(st, 1, "export") && kind == 0 ? 1 : -1;
         else if (text_eq(st, 0, "format") && !text_eq(st, 1, "1"))
             kind = -1;
+        else if (text_eq(st, 0, "org_key")) {
+            if (!grouped_hex(sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                             MLV_FINGERPRINT_STR_BYTES - 1u, ' ')) {
+                set_reason(reason, "it names its drop-box with something that is not a key fingerprint");
+                goto refused;
+            }
+            copy_text(st, 1, dropbox, MLV_FINGERPRINT_STR_BYTES);
+        }
     }
     if (step != SQLITE_DONE)
         goto unreadable;
     if (kind != 1) {
-        set_reason(reason, "its bundle_info does not say kind = export, format 1 (a replies bundle, or another file?)");
+        set_reason(reason, "its description does not say export bundle, format 1 (a replies bundle, or another file?)");
         goto refused;
     }
     sqlite3_finalize(st);
@@ -961,7 +997,7 @@ static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char *reason)
     *count = (size_t)n;
     if (pragma_int(b, "SELECT COUNT(*) FROM chunks WHERE submission NOT IN (SELECT id FROM submissions)", &ok) != 0 ||
         !ok) {
-        set_reason(reason, "it has chunks of no submission");
+        set_reason(reason, "it holds pieces of no submission");
         goto refused;
     }
     if (sqlite3_prepare_v2(b,
@@ -988,7 +1024,7 @@ static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char *reason)
         }
         if (day < 0 || day > MLV_DAY_MAX || size < (int64_t)MLV_ENV_HEADER_BYTES(1) ||
             (uint64_t)size > MLV_MAX_PAYLOAD_BYTES + MLV_MAX_PAYLOAD_BYTES / 64u ||
-            receipt == NULL || !receipt_shaped(receipt, (size_t)sqlite3_column_bytes(st, 3)) ||
+            !grouped_hex(receipt, (size_t)sqlite3_column_bytes(st, 3), MLV_RECEIPT_STR_BYTES - 1u, '-') ||
             (sqlite3_column_int(st, 4) & ~1) != 0) {
             set_reason(reason, "submission %s has an impossible day, size, receipt or flag", (const char *)id);
             goto refused;
@@ -1005,7 +1041,7 @@ static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char *reason)
     sqlite3_finalize(st);
     return MLV_VDB_OK;
 unreadable:
-    set_reason(reason, "its rows cannot be read (%s)", sqlite3_errmsg(b));
+    set_reason(reason, "its contents cannot be read (%s)", mlv_vdb_i_plain(b));
 refused:
     sqlite3_finalize(st);
     return MLV_VDB_REFUSED;
@@ -1037,13 +1073,13 @@ mlv_vdb_status mlv_bundle_open(const char *path, mlv_bundle **out, size_t *count
     }
     if (sqlite3_open_v2(uri, &b->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL) !=
         SQLITE_OK) {
-        set_reason(reason, "it cannot be opened as SQLite (%s)", b->h ? sqlite3_errmsg(b->h) : "out of memory");
+        set_reason(reason, "it cannot be opened (%s)", mlv_vdb_i_plain(b->h));
         goto out;
     }
     harden(b->h);
     rc = check_shape(b->h, reason);
     if (rc == MLV_VDB_OK)
-        rc = check_rows(b->h, count, reason);
+        rc = check_rows(b->h, count, b->dropbox, reason);
 out:
     free(uri);
     if (rc != MLV_VDB_OK) {
@@ -1052,6 +1088,11 @@ out:
     }
     *out = b;
     return MLV_VDB_OK;
+}
+
+const char *mlv_bundle_dropbox(const mlv_bundle *b)
+{
+    return b->dropbox;
 }
 
 void mlv_bundle_close(mlv_bundle *b)

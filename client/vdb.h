@@ -13,6 +13,7 @@
 
 #include <malyava/envelope.h>
 #include <malyava/keyfile.h>
+#include <malyava/keyid.h>
 #include <malyava/limits.h>
 
 typedef enum mlv_vdb_status {
@@ -78,6 +79,7 @@ typedef struct mlv_vdb_env {
     size_t header_len;
     uint8_t *file_key_box;                   /* NULL when no vault key opened it yet */
     size_t file_key_box_len;
+    int deleted;                             /* `malyava delete`: only the row and its history are left */
 } mlv_vdb_env;
 
 void mlv_vdb_env_clear(mlv_vdb_env *e);
@@ -98,7 +100,7 @@ typedef enum mlv_vdb_counter {
 } mlv_vdb_counter;
 /* The counter's value, or -1 on failure. */
 int64_t mlv_vdb_count(mlv_vdb *db, mlv_vdb_counter what);
-/* Every envelope in id order; `fn` returns nonzero to stop (passed back). */
+/* Every envelope in id order but the deleted; `fn` returns nonzero to stop. */
 mlv_vdb_status mlv_vdb_env_each(mlv_vdb *db, int (*fn)(void *ctx, const mlv_vdb_env *e), void *ctx);
 mlv_vdb_status mlv_vdb_env_update_keys(mlv_vdb *db, int64_t id, const uint8_t *header, size_t header_len,
                                        const uint8_t *file_key_box, size_t file_key_box_len);
@@ -134,6 +136,52 @@ typedef int (*mlv_vdb_reply_filter)(void *ctx, const char *id, int64_t envelope,
 mlv_vdb_status mlv_vdb_replies_export(mlv_vdb *db, const char *path, int64_t day, mlv_vdb_reply_filter keep,
                                       void *keep_ctx, size_t *count);
 
+/* ---- the vault's upkeep (vdb_upkeep.c) ---- */
+
+/* Re-keying (revocation): a key row's vault key sealed anew and its
+ * secret under the new sub-key; removing a row for good (secure_delete
+ * zeroes its bytes in the file). MLV_VDB_NOT_FOUND if no row has the id. */
+mlv_vdb_status mlv_vdb_key_reseal(mlv_vdb *db, const uint8_t id[MLV_KEY_ID_BYTES],
+                                  const uint8_t vault_key[MLV_VDB_SEALED_KEY_BYTES],
+                                  const uint8_t secret_box[MLV_VDB_BOXED_KEY_BYTES]);
+mlv_vdb_status mlv_vdb_key_remove(mlv_vdb *db, const uint8_t id[MLV_KEY_ID_BYTES]);
+/* Up to `max` envelope ids above `after`, deleted ones too, in order:
+ * for walks that change the rows they visit. */
+mlv_vdb_status mlv_vdb_env_ids(mlv_vdb *db, int64_t after, int64_t *ids, size_t max, size_t *n);
+/* Replaces every triage event's box with what `fn` makes of it (*out
+ * malloc'd). Rows are read in batches, never while one is written. `fn`
+ * returns -1 to stop: MLV_VDB_REFUSED. */
+typedef int (*mlv_vdb_reseal_fn)(void *ctx, int64_t envelope, const uint8_t *box, size_t len, uint8_t **out,
+                                 size_t *out_len);
+mlv_vdb_status mlv_vdb_event_reseal(mlv_vdb *db, mlv_vdb_reseal_fn fn, void *ctx);
+/* Deletes an envelope's payload and header for good, keeping its row
+ * (number, upload id, receipt, days) and its events, and marks the vault
+ * format 2 (docs/FORMAT.md §6). */
+mlv_vdb_status mlv_vdb_env_delete(mlv_vdb *db, int64_t id);
+
+/* The drop-boxes whose export bundles this vault takes, by the
+ * fingerprint of their organisation key: whether `fingerprint` is one,
+ * and how many there are. */
+mlv_vdb_status mlv_vdb_dropbox_known(mlv_vdb *db, const char *fingerprint, int *known, size_t *count);
+mlv_vdb_status mlv_vdb_dropbox_add(mlv_vdb *db, const char *fingerprint, int64_t day);
+
+/* What a vault file holds, counted without a key. */
+typedef struct mlv_vdb_census {
+    int64_t testimonies, deleted, keys, events, replies;
+} mlv_vdb_census;
+
+/*
+ * A copy of the vault at `path` (a new file, 0600, never over one) made
+ * with SQLite's online backup, so a desk may keep working meanwhile:
+ * written beside `path` and given its name only once synced and checked
+ * (mlv_vdb_check, and the same counts as the vault). Sealed exactly as
+ * the vault is. *copy gets the counts.
+ */
+mlv_vdb_status mlv_vdb_backup(mlv_vdb *db, const char *path, mlv_vdb_census *copy);
+/* Checks that the file at `path` is an intact vault, read-only, and
+ * counts it. MLV_VDB_REFUSED with `reason` for a damaged or foreign file. */
+mlv_vdb_status mlv_vdb_check(const char *path, mlv_vdb_census *out, char reason[MLV_VDB_REASON_BYTES]);
+
 /* ---- export bundles from the server (hostile) ---- */
 
 typedef struct mlv_bundle mlv_bundle;
@@ -154,6 +202,9 @@ typedef struct mlv_bundle_sub {
  */
 mlv_vdb_status mlv_bundle_open(const char *path, mlv_bundle **out, size_t *count, char reason[MLV_VDB_REASON_BYTES]);
 void mlv_bundle_close(mlv_bundle *b);
+/* The fingerprint of the organisation key of the drop-box that wrote the
+ * bundle (its bundle_info org_key), or "" when it does not say. */
+const char *mlv_bundle_dropbox(const mlv_bundle *b);
 /* Submissions in bundle order; `fn` returns nonzero to stop. */
 mlv_vdb_status mlv_bundle_each(mlv_bundle *b, int (*fn)(void *ctx, const mlv_bundle_sub *s), void *ctx);
 /* One submission's chunks in order, each at most MLV_BUNDLE_CHUNK_BYTES. */

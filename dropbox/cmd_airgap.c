@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <malyava/fileio.h>
+#include <malyava/keyfile.h>
+#include <malyava/keyid.h>
 #include <malyava/manifest.h>
 
 #include "airgap.h"
@@ -46,12 +48,30 @@ static int publish(const char *tmp, const char *path)
     return rename(tmp, path);
 }
 
+/* The fingerprint of the data directory's organisation key: what names
+ * the drop-box in its bundles. */
+static int org_fingerprint(const char *dir, char out[MLV_FINGERPRINT_STR_BYTES])
+{
+    char path[PATH_MAX];
+    mlv_org_public org;
+    mlv_key_status st;
+
+    snprintf(path, sizeof path, "%s/%s", dir, MLV_STORE_ORG_KEY);
+    st = mlv_key_org_public_load(path, &org);
+    if (st != MLV_KEY_OK) {
+        mlv_log_msg("cannot read the organisation key '%s': %s", path, mlv_key_strerror(st));
+        return -1;
+    }
+    mlv_keyid_fingerprint(out, org.pk, sizeof org.pk);
+    return 0;
+}
+
 int mlv_cmd_export(int argc, char **argv)
 {
     mlv_store store = { -1, -1, -1 };
     mlv_db_export_report rep;
     mlv_db *db = NULL;
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX], org[MLV_FINGERPRINT_STR_BYTES];
     struct stat sb;
     int fd, rc = 1, made = 0;
 
@@ -72,7 +92,7 @@ int mlv_cmd_export(int argc, char **argv)
      * leftover of such an export is ours to remove. */
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.partial", argv[3]) >= sizeof tmp)
         return mlv_cmd_usage_error("export: the file name is too long");
-    if (open_data(argv[1], &store, &db) != 0)
+    if (org_fingerprint(argv[1], org) != 0 || open_data(argv[1], &store, &db) != 0)
         goto out;
     if (unlink(tmp) != 0 && errno != ENOENT) {
         mlv_log_msg("cannot remove the leftover '%s': %s", tmp, strerror(errno));
@@ -85,7 +105,7 @@ int mlv_cmd_export(int argc, char **argv)
     }
     close(fd);
     made = 1;
-    if (mlv_db_export_write(db, &store, tmp, mlv_day_today(), &rep) != MLV_DB_OK)
+    if (mlv_db_export_write(db, &store, tmp, mlv_day_today(), org, &rep) != MLV_DB_OK)
         goto out;
     fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {

@@ -1063,7 +1063,7 @@ out:
 }
 
 mlv_db_status mlv_db_export_write(mlv_db *db, const mlv_store *store, const char *path, int64_t today,
-                                  mlv_db_export_report *rep)
+                                  const char *org_fingerprint, mlv_db_export_report *rep)
 {
     sqlite3 *b = NULL;
     sqlite3_stmt *ins_chunk = NULL, *ins_sub = NULL;
@@ -1089,7 +1089,7 @@ mlv_db_status mlv_db_export_write(mlv_db *db, const mlv_store *store, const char
     if (bundle_exec(b, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;") != 0 ||
         bundle_exec(b, "BEGIN") != 0 || bundle_exec(b, bundle_export_schema) != 0 ||
         bundle_info_put(b, "kind", "export") != 0 || bundle_info_put(b, "format", "1") != 0 ||
-        bundle_info_put(b, "created_day", day) != 0)
+        bundle_info_put(b, "created_day", day) != 0 || bundle_info_put(b, "org_key", org_fingerprint) != 0)
         goto fail;
     if (sqlite3_prepare_v2(b, "INSERT INTO chunks (submission, seq, data) VALUES (?, ?, ?)", -1, &ins_chunk,
                            NULL) != SQLITE_OK ||

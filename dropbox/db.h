@@ -143,9 +143,11 @@ typedef struct mlv_db_export_report {
  * rows and its receipt recomputed on the way: an envelope that no longer
  * matches is left out (and logged) rather than spoiling the whole bundle,
  * which readers refuse as a whole. The caller fsyncs or serves the file.
+ * `org_fingerprint` names the drop-box (bundle_info org_key): the
+ * editors' vault takes bundles from the drop-boxes it knows.
  */
 mlv_db_status mlv_db_export_write(mlv_db *db, const mlv_store *store, const char *path, int64_t today,
-                                  mlv_db_export_report *rep);
+                                  const char *org_fingerprint, mlv_db_export_report *rep);
 
 /* ---- replies ----------------------------------------------------------- */
 

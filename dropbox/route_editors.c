@@ -177,7 +177,7 @@ enum MHD_Result mlv_route_export(mlv_http_req *r, const char *data, size_t *data
         return send_internal(r);
     close(e.fd);
     e.fd = -1;
-    if (mlv_db_export_write(r->srv->db, &r->srv->store, path, mlv_day_today(), &rep) != MLV_DB_OK) {
+    if (mlv_db_export_write(r->srv->db, &r->srv->store, path, mlv_day_today(), r->srv->org_fingerprint, &rep) != MLV_DB_OK) {
         temp_remove(r, &e);
         return send_internal(r);
     }

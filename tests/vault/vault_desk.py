@@ -148,7 +148,7 @@ def main():
         check(os.path.exists(os.path.join(out, "message.txt")) and os.path.exists(out + ".svg"),
               "extract and report --svg write relative to the caller's directory")
         r = s.cli("show", "99")
-        check(r.returncode == 1 and "no testimony 99" in r.stderr and r.stdout == "",
+        check(r.returncode == 2 and "no testimony 99" in r.stderr and r.stdout == "",
               f"a failure comes back with its status and message: {r.returncode} {r.stderr!r}")
         r = s.cli("status", "1", "bogus")
         check(r.returncode == 2 and "not a status" in r.stderr, f"a usage error is status 2: {r.returncode} {r.stderr!r}")

@@ -122,7 +122,7 @@ def main():
               "show prints text, fields and attachments")
         check(f"receipt:   {r1}" in p.stdout, "show prints the receipt the source was given")
         check("reply:     possible" in p.stdout, "show says a reply can reach the source")
-        check(v("show", "99", ok=False).returncode == 1, "show of a missing number fails")
+        check(v("show", "99", ok=False).returncode == 2, "show of a missing number is a usage error")
 
         out = os.path.join(root, "out1")
         p = v("extract", one, "-o", out)
@@ -161,7 +161,7 @@ def main():
               "one command tags a range or a list of testimonies")
         for bad in ("1-", "0", "2-1", "1,,2", "x"):
             check(v("tag", bad, "t", ok=False).returncode == 2, f"a bad list '{bad}' is a usage error")
-        check(v("tag", f"{one},99", "t", ok=False).returncode == 1 and
+        check(v("tag", f"{one},99", "t", ok=False).returncode == 2 and
               "batch" not in v("show", one).stdout.split("tags:")[1].split("\n")[0].replace("batch-one", "")
               .replace("batch-two", ""), "a list with a missing number changes nothing")
 

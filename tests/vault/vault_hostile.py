@@ -107,16 +107,17 @@ def main():
         return copy_bundle(good, path, edit)
 
     cases = [
-        ("truncated", b("truncated", content=raw[:len(raw) // 2]), "intact SQLite"),
-        ("not SQLite", b("text", content=b"malyava-ack 1\n" * 100), "SQLite"),
+        ("truncated", b("truncated", content=raw[:len(raw) // 2]), "damaged"),
+        ("not SQLite", b("text", content=b"malyava-ack 1\n" * 100), "not a bundle"),
         ("empty", b("empty", content=b""), ""),
-        ("wrong application id", b("appid", lambda db: db.execute("PRAGMA application_id = 1")), "application_id"),
+        ("wrong application id", b("appid", lambda db: db.execute("PRAGMA application_id = 1")),
+         "not a Malyava export bundle"),
         ("wrong version", b("version", lambda db: db.execute("PRAGMA user_version = 2")), "version"),
         ("replies bundle kind", b("kind", lambda db: db.execute("UPDATE bundle_info SET value = 'replies' "
                                                                 "WHERE key = 'kind'")), "kind"),
-        ("extra table", b("extra", lambda db: db.execute("CREATE TABLE x (a)")), "tables"),
+        ("extra table", b("extra", lambda db: db.execute("CREATE TABLE x (a)")), "layout"),
         ("a trigger", b("trigger", lambda db: db.execute("CREATE TRIGGER t AFTER INSERT ON chunks BEGIN "
-                                                         "SELECT 1; END")), "tables"),
+                                                         "SELECT 1; END")), "layout"),
         ("oversized chunk", b("oversized", lambda db: (
             db.execute("UPDATE chunks SET data = zeroblob(1048577) WHERE seq = 0 AND submission = ?", (first_id(db),)),
             db.execute("UPDATE submissions SET size = (SELECT SUM(length(data)) FROM chunks c "
@@ -135,7 +136,7 @@ def main():
             "INSERT INTO chunks VALUES ('00000000000000000000000000000000', 0, x'00')")), "no submission"),
         ("tables without STRICT", b("notstrict", lambda db: rebuilt(db, lambda: NOT_STRICT)), "tables"),
         ("duplicated rows", b("dups", lambda db: (rebuilt(db, lambda: NO_KEYS), db.execute(
-            "INSERT INTO submissions SELECT * FROM submissions LIMIT 1"))), "tables"),
+            "INSERT INTO submissions SELECT * FROM submissions LIMIT 1"))), "layout"),
         ("bad receipt text", b("receipt", lambda db: db.execute("UPDATE submissions SET receipt = 'x'")), "receipt"),
     ]
     # A kill -9 in the middle of an import leaves all of it or none.

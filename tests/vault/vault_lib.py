@@ -71,6 +71,27 @@ class Vault:
         return run(MALYAVA, cmd, *extra, *args, ok=ok)
 
 
+def drop_box(root, editors, messages, seal_to=None, org=None):
+    """An organisation with `editors` (or `org`), a drop-box under `root`
+    that received one envelope per message (sealed to `seal_to`, default
+    all editors), and its export bundle: returns (org, bundle path)."""
+    from srv_lib import DROPBOX, Org, Server, init_data_dir
+    os.makedirs(root, exist_ok=True)
+    org = org or Org(root, editors)
+    manifest = org.sign(list(seal_to or editors))
+    data, _ = init_data_dir(root, org, manifest)
+    srv = Server(data).start()
+    try:
+        for i, m in enumerate(messages):
+            env, _ = org.seal(manifest, os.path.join(root, f"sealed-{i}"), m)
+            srv.upload(env)
+    finally:
+        srv.stop()
+    bundle = os.path.join(root, "export.bundle")
+    run(DROPBOX, "export", data, "-o", bundle)
+    return org, bundle
+
+
 def new_vault(path, org, names=("alice",)):
     """`malyava init` and the organisation's editor keys `names` added."""
     run(MALYAVA, "init", path)
