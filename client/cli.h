@@ -3,6 +3,7 @@
 #define MALYAVA_CLIENT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <malyava/payload.h>
@@ -15,6 +16,12 @@ void mlv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * writer (a hostile server could otherwise clear the screen and draw a
  * message of its own). Nothing at all for anything else. */
 void mlv_cli_server_text(FILE *out, const char *text, size_t len);
+/*
+ * "17", "17,18,25" or "17-40,52": many testimonies for one unlock, so a
+ * batch costs one passphrase, not one per testimony. *ids malloc'd; at
+ * most MLV_TRIAGE_MAX_BATCH. Prints the problem and returns -1.
+ */
+int mlv_cli_parse_ids(const char *arg, int64_t **ids, size_t *n);
 
 /* Splits NAME=VALUE into a field (pointers into `arg`, which is modified).
  * Prints the problem and returns -1 if NAME is not [a-z0-9_]{1,64}. */

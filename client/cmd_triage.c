@@ -26,72 +26,6 @@ static void usage(FILE *out, const triage_cmd *t)
         fprintf(out, "  STATUS: new, in-review, verified, rejected, published or follow-up\n");
 }
 
-/* One decimal number of the list: [1, INT64_MAX]. */
-static int list_number(const char *s, const char **end, int64_t *out)
-{
-    char *e = NULL;
-    long long v;
-
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoll(s, &e, 10);
-    if (errno != 0 || v <= 0)
-        return -1;
-    *end = e;
-    *out = v;
-    return 0;
-}
-
-/*
- * "17", "17,18,25" or "17-40,52": many testimonies for one unlock, so
- * triaging a batch costs one passphrase, not one per testimony.
- */
-static int parse_ids(const char *arg, int64_t **ids, size_t *n)
-{
-    const char *p = arg;
-    int64_t *list = NULL;
-    size_t count = 0;
-
-    *ids = NULL;
-    *n = 0;
-    for (;;) {
-        int64_t first, last;
-
-        if (list_number(p, &p, &first) != 0)
-            goto bad;
-        last = first;
-        if (*p == '-' && (list_number(p + 1, &p, &last) != 0 || last < first))
-            goto bad;
-        for (int64_t id = first; id <= last; id++) {
-            int64_t *grown;
-
-            if (count == MLV_TRIAGE_MAX_BATCH) {
-                mlv_cli_error("at most %u testimonies at once", MLV_TRIAGE_MAX_BATCH);
-                free(list);
-                return -1;
-            }
-            if ((grown = realloc(list, (count + 1) * sizeof *list)) == NULL) {
-                free(list);
-                return -1;
-            }
-            list = grown;
-            list[count++] = id;
-        }
-        if (*p == '\0')
-            break;
-        if (*p++ != ',')
-            goto bad;
-    }
-    *ids = list;
-    *n = count;
-    return 0;
-bad:
-    free(list);
-    mlv_cli_error("'%s' is not a list of testimony numbers; write e.g. 17 or 17,18,25 or 17-40", arg);
-    return -1;
-}
-
 /* What was done, in words: a removed tag says it was removed. */
 static void say_done(mlv_triage_kind kind, size_t n, const char *ids, const char *value)
 {
@@ -148,7 +82,7 @@ static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kin
         mlv_cli_error("an empty %s says nothing; give some text", t->name);
         return 2;
     }
-    if (parse_ids(argv[optind], &ids, &nids) != 0)
+    if (mlv_cli_parse_ids(argv[optind], &ids, &nids) != 0)
         return 2;
     if (mlv_vault_start(&a, &v, 0) != 0) {
         free(ids);

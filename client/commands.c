@@ -23,6 +23,8 @@ const mlv_command mlv_commands[] = {
     { "extract", mlv_cmd_extract, "write a testimony's text and files to a directory (--strip cleans photos)" },
     { "reply", mlv_cmd_reply, "seal a reply to the source of a testimony" },
     { "export-replies", mlv_cmd_export_replies, "write the replies bundle to carry to the server" },
+    { "delete", mlv_cmd_delete, "delete testimonies no key of the vault opens (kept in the history)" },
+    { "backup", mlv_cmd_backup, "copy the vault into a new file and check it (--check checks a copy)" },
     { "rewrap", mlv_cmd_rewrap, "re-seal stored envelopes' keys for a new editor key, or away from an old one" },
     { "replies", mlv_cmd_replies, "for a source: fetch and read replies with a codename" },
 };

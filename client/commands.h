@@ -40,6 +40,8 @@ int mlv_cmd_extract(int argc, char **argv);
 int mlv_cmd_reply(int argc, char **argv);
 int mlv_cmd_export_replies(int argc, char **argv);
 int mlv_cmd_rewrap(int argc, char **argv);
+int mlv_cmd_delete(int argc, char **argv);
+int mlv_cmd_backup(int argc, char **argv);
 int mlv_cmd_replies(int argc, char **argv);
 
 #endif

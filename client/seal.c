@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include <malyava/fileio.h>
+#include <malyava/keyfile.h>
 #include <malyava/limits.h>
 
 #include "cli.h"
@@ -44,6 +45,11 @@ int mlv_seal_load_org(const char *org_path, mlv_org_public *out)
 
     if (read_text_file(org_path, "organisation key", &text, &len) != 0)
         return -1;
+    if (mlv_key_is_secret_file((const uint8_t *)text, len)) {
+        mlv_cli_error("cannot use '%s': %s", org_path, mlv_key_strerror(MLV_KEY_ERR_SECRET_GIVEN));
+        free(text);
+        return -1;
+    }
     st = mlv_org_public_parse(text, len, out);
     free(text);
     if (st != MLV_MAN_OK) {

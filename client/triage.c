@@ -14,7 +14,7 @@
 const char *const mlv_triage_statuses[] = { "new", "in-review", "verified", "rejected", "published", "follow-up" };
 const size_t mlv_triage_nstatuses = sizeof mlv_triage_statuses / sizeof mlv_triage_statuses[0];
 
-static const char *const kind_names[] = { "status", "tag", "untag", "note", "assign", "reply" };
+static const char *const kind_names[] = { "status", "tag", "untag", "note", "assign", "reply", "delete" };
 
 const char *mlv_triage_kind_name(mlv_triage_kind kind)
 {
@@ -180,6 +180,8 @@ void mlv_triage_apply(mlv_triage_state *s, const mlv_triage_event *ev)
     }
     case MLV_TRIAGE_REPLY:
         s->replies++;
+        break;
+    case MLV_TRIAGE_DELETE:
         break;
     }
 }

@@ -20,7 +20,8 @@ typedef enum mlv_triage_kind {
     MLV_TRIAGE_UNTAG,
     MLV_TRIAGE_NOTE,
     MLV_TRIAGE_ASSIGN,
-    MLV_TRIAGE_REPLY
+    MLV_TRIAGE_REPLY,
+    MLV_TRIAGE_DELETE  /* `malyava delete`: the last event of a testimony no key opened */
 } mlv_triage_kind;
 
 typedef struct mlv_triage_event {

@@ -56,6 +56,8 @@ const char *mlv_key_strerror(mlv_key_status status)
         return "the key file is damaged or is not a Malyava key file. Restore it from your backup";
     case MLV_KEY_ERR_VERSION:
         return "the key file was written by a newer version of Malyava. Use that version";
+    case MLV_KEY_ERR_SECRET_GIVEN:
+        return "this is a secret key, give the .pub file beside it (a secret key never leaves its machine)";
     case MLV_KEY_ERR_KIND:
         return "this is the wrong kind of key (an organisation key where an editor key is needed, or the "
                "reverse). Check which file you named";
@@ -408,6 +410,11 @@ out:
     return st;
 }
 
+int mlv_key_is_secret_file(const uint8_t *bytes, size_t len)
+{
+    return len >= SK_MAGIC_LEN && memcmp(bytes, SK_MAGIC, SK_MAGIC_LEN) == 0;
+}
+
 mlv_key_status mlv_key_box_public_parse(const char *text, size_t len, mlv_box_public *out, char *name,
                                         size_t name_size)
 {
@@ -418,6 +425,8 @@ mlv_key_status mlv_key_box_public_parse(const char *text, size_t len, mlv_box_pu
     memset(out, 0, sizeof *out);
     if (name != NULL && name_size > 0)
         name[0] = '\0';
+    if (mlv_key_is_secret_file((const uint8_t *)text, len))
+        return MLV_KEY_ERR_SECRET_GIVEN;
     if (mlv_minisig_key_parse(text, len, EDITOR_KEY_ALG, &comment, &comment_len, out->id, out->pk) != 0 ||
         comment_len <= EDITOR_KEY_COMMENT_LEN || memcmp(comment, EDITOR_KEY_COMMENT, EDITOR_KEY_COMMENT_LEN) != 0)
         goto corrupt;
@@ -560,7 +569,9 @@ mlv_key_status mlv_key_org_public_load(const char *path, mlv_org_public *out)
     mlv_key_status st = read_text(path, &text, &len);
 
     memset(out, 0, sizeof *out);
-    if (st == MLV_KEY_OK && mlv_org_public_parse((const char *)text, len, out) != MLV_MAN_OK)
+    if (st == MLV_KEY_OK && mlv_key_is_secret_file(text, len))
+        st = MLV_KEY_ERR_SECRET_GIVEN;
+    else if (st == MLV_KEY_OK && mlv_org_public_parse((const char *)text, len, out) != MLV_MAN_OK)
         st = MLV_KEY_ERR_CORRUPT;
     free(text);
     return st;

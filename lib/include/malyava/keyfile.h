@@ -28,6 +28,7 @@ typedef enum mlv_key_status {
     MLV_KEY_ERR_CORRUPT,    /* damaged, truncated, or not a key file at all */
     MLV_KEY_ERR_VERSION,    /* written by a newer format version */
     MLV_KEY_ERR_KIND,       /* an organisation key where an editor key was wanted, or back */
+    MLV_KEY_ERR_SECRET_GIVEN, /* a secret key file where a public key was wanted */
     MLV_KEY_ERR_LIMIT,      /* its Argon2id parameters are outside what we accept */
     MLV_KEY_ERR_IO,         /* reading or writing failed; errno says why */
     MLV_KEY_ERR_SYSTEM      /* out of (guarded) memory, or the KDF failed to run */
@@ -91,6 +92,10 @@ mlv_key_status mlv_key_secret_decode(const uint8_t *file, size_t len, mlv_key_ki
 /* Editor names: 1..MLV_MAX_EDITOR_NAME_BYTES of [A-Za-z0-9._-], no leading
  * dot, so a name is always a safe file name. */
 int mlv_key_name_valid(const char *name, size_t len);
+
+/* 1 if `bytes` begin as a secret key file does (either kind): a mistake
+ * worth naming where a public key is wanted. */
+int mlv_key_is_secret_file(const uint8_t *bytes, size_t len);
 
 /* ---- editor keys (X25519) ---- */
 
