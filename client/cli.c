@@ -15,6 +15,8 @@
 #include <malyava/limits.h>
 #include <malyava/termsafe.h>
 
+#include "text.h"
+
 void mlv_cli_error(const char *fmt, ...)
 {
     va_list ap;
@@ -250,26 +252,28 @@ const char *mlv_cli_basename(const char *path)
     return slash == NULL ? path : slash + 1;
 }
 
-size_t mlv_cli_utf8_chars(const char *s, size_t max_bytes)
+size_t mlv_cli_print_cut(FILE *out, const char *text, size_t max_chars)
 {
-    size_t n = 0;
+    size_t chars = 0, len = text != NULL ? mlv_text_cut(text, max_chars, &chars) : 0;
 
-    for (size_t i = 0; s[i] != '\0' && i < max_bytes; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
-}
+    /* One line: a line break or tab in hostile text is a space here, and
+     * the rest goes through termsafe. */
+    for (size_t i = 0; i < len;) {
+        size_t run = strcspn(text + i, "\n\r\t");
 
-void mlv_cli_print_cut(FILE *out, const char *text, size_t max)
-{
-    size_t len = text != NULL ? strlen(text) : 0;
-
-    if (len > max) {
-        len = max;
-        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-            len--;
+        if (run > len - i)
+            run = len - i;
+        if (run > 0)
+            mlv_termsafe_write(out, text + i, run, 0);
+        i += run;
+        if (i < len) {
+            fputc(' ', out);
+            i++;
+        }
     }
-    if (len > 0)
-        mlv_termsafe_write(out, text, len, 0);
-    if (text != NULL && len < strlen(text))
+    if (text != NULL && text[len] != '\0') {
         fputs("...", out);
+        chars += 3;
+    }
+    return chars;
 }

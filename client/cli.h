@@ -16,6 +16,7 @@ void mlv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * writer (a hostile server could otherwise clear the screen and draw a
  * message of its own). Nothing at all for anything else. */
 void mlv_cli_server_text(FILE *out, const char *text, size_t len);
+
 /*
  * "17", "17,18,25" or "17-40,52": many testimonies for one unlock, so a
  * batch costs one passphrase, not one per testimony. *ids malloc'd; at
@@ -50,11 +51,10 @@ int mlv_cli_check_out_dir(const char *path);
 /* A file to read: it exists and is a regular file. */
 int mlv_cli_check_input(const char *path, const char *what);
 
-/* Characters, not bytes, in the first `max_bytes` of UTF-8 text: for
- * lining up columns. */
-size_t mlv_cli_utf8_chars(const char *s, size_t max_bytes);
-/* At most `max` bytes of hostile `text` on one line through termsafe, cut
- * at a character boundary, "..." when cut. */
-void mlv_cli_print_cut(FILE *out, const char *text, size_t max);
+/* At most `max_chars` characters of hostile `text` on one line: cut by
+ * characters, never inside one; line breaks and tabs shown as spaces;
+ * the rest through termsafe; "..." when cut. Returns the characters
+ * written, for lining up columns. */
+size_t mlv_cli_print_cut(FILE *out, const char *text, size_t max_chars);
 
 #endif

@@ -29,7 +29,7 @@
 #include "triage.h"
 #include "vault.h"
 
-#define SUMMARY_BYTES 60u
+#define SUMMARY_CHARS 60u
 
 /* One testimony as the tables show it; the item first, so that a sorted
  * item pointer is its row. */
@@ -191,11 +191,11 @@ static void print_row(const mlv_inbox_item *r)
     char day[11];
     const char *place = mlv_inbox_field(r->fields, r->nfields, "place");
     const char *who = r->state->assignee != NULL ? r->state->assignee : "-";
-    size_t width = mlv_cli_utf8_chars(who, 10);
+    size_t width;
 
     mlv_day_format(day, r->received_day);
     printf("%5lld  %s  %-10s ", (long long)r->id, day, r->state->status);
-    mlv_cli_print_cut(stdout, who, 10);
+    width = mlv_cli_print_cut(stdout, who, 10);
     printf("%*s %3zu ", (int)(width < 10 ? 10 - width : 0), "", r->nfiles);
     print_size(r->size);
     printf("  %-16s ", r->sealed_to);
@@ -208,7 +208,7 @@ static void print_row(const mlv_inbox_item *r)
         mlv_cli_print_cut(stdout, place, 20);
         fputs("] ", stdout);
     }
-    mlv_cli_print_cut(stdout, r->message != NULL ? r->message : "", SUMMARY_BYTES);
+    mlv_cli_print_cut(stdout, r->message != NULL ? r->message : "", SUMMARY_CHARS);
     putchar('\n');
 }
 

@@ -82,24 +82,9 @@ static int run_triage(int argc, char **argv, const triage_cmd *t, mlv_triage_kin
         mlv_cli_error("an empty %s says nothing; give some text", t->name);
         return 2;
     }
-    if (mlv_cli_parse_ids(argv[optind], &ids, &nids) != 0)
-        return 2;
-    if (mlv_vault_start(&a, &v, 0) != 0) {
-        free(ids);
-        return 1;
-    }
-    /* Every number names a testimony, before any passphrase is asked. */
-    for (size_t i = 0; i < nids; i++) {
-        char num[24];
-
-        snprintf(num, sizeof num, "%lld", (long long)ids[i]);
-        if (mlv_vault_check_id(&v, num, 0, NULL) != 0) {
-            rc = 2;
-            goto out;
-        }
-    }
-    if (mlv_vault_unlock_late(&a, &v) != 0)
-        goto out;
+    if ((rc = mlv_vault_start_batch(&a, &v, argv[optind], &ids, &nids)) != 0)
+        return rc;
+    rc = 1;
     if (mlv_vdb_begin(v.db) != MLV_VDB_OK) {
         mlv_cli_error("cannot write the vault: %s", mlv_vdb_reason(v.db));
         goto out;

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "text.h"
 
 /* Texts are copied into blocks of this size (or one block for a larger
  * record): few enough mappings for 10,000 testimonies, small enough that
@@ -89,19 +90,6 @@ void mlv_desk_index_free(mlv_desk_index *x)
     free(x);
 }
 
-/* A summary cut at a character boundary. */
-static size_t summary_len(const char *m)
-{
-    size_t len = strlen(m);
-
-    if (len <= MLV_DESK_SUMMARY_BYTES)
-        return len;
-    len = MLV_DESK_SUMMARY_BYTES;
-    while (len > 0 && ((unsigned char)m[len] & 0xC0) == 0x80)
-        len--;
-    return len;
-}
-
 typedef struct add_ctx {
     mlv_desk_index *x;
     mlv_desk_entry *e;
@@ -125,7 +113,7 @@ static int copy_record(void *ctx, const mlv_metadata *m)
     }
     mlv_inbox_fold_record_into(m, folded);
     if (m->message != NULL) {
-        size_t len = summary_len(m->message);
+        size_t len = mlv_text_cut(m->message, MLV_DESK_SUMMARY_CHARS, NULL);
 
         if ((e->item.message = arena_strn(a->x, m->message, len)) == NULL)
             goto fail;

@@ -22,8 +22,9 @@
 #include "triage.h"
 #include "vault.h"
 
-/* Bytes of a message kept for the inbox's summary column. */
-#define MLV_DESK_SUMMARY_BYTES 240u
+/* Characters of a message kept for the inbox's summary column: two lines
+ * of the page at most, cut by characters (text.h), never inside one. */
+#define MLV_DESK_SUMMARY_CHARS 160u
 
 typedef struct mlv_desk_entry {
     mlv_inbox_item item;  /* message: the summary; fields and folded in the arena */

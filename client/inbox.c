@@ -9,51 +9,9 @@
 
 #include <malyava/keyid.h>
 
-/* ---- case-insensitive matching for Latin and Cyrillic ------------------- */
+#include "text.h"
 
-static uint32_t fold(uint32_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c + 32u;
-    if (c >= 0x410 && c <= 0x42F) /* А..Я */
-        return c + 32u;
-    if (c >= 0x400 && c <= 0x40F) /* Ѐ..Џ, Ё, Є, І, Ї */
-        return c + 80u;
-    if (c == 0x490) /* Ґ */
-        return 0x491;
-    return c;
-}
-
-void mlv_inbox_fold_into(const char *s, size_t len, char *out)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < len;) {
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80) {
-            out[o++] = (char)fold(b);
-            i++;
-        } else if ((b & 0xE0) == 0xC0 && i + 1 < len && ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
-            uint32_t c = fold(((uint32_t)(b & 0x1F) << 6) | ((unsigned char)s[i + 1] & 0x3F));
-            out[o++] = (char)(0xC0 | (c >> 6));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-            i += 2;
-        } else {
-            out[o++] = s[i++];
-        }
-    }
-    out[o] = '\0';
-}
-
-char *mlv_inbox_fold(const char *s)
-{
-    size_t len = strlen(s);
-    char *out = malloc(len + 1u);
-
-    if (out != NULL)
-        mlv_inbox_fold_into(s, len, out);
-    return out;
-}
+/* ---- matching: text.c folds ------------------------------------------------ */
 
 static int contains(const char *hay, const char *needle_folded)
 {
@@ -62,7 +20,7 @@ static int contains(const char *hay, const char *needle_folded)
 
     if (hay == NULL)
         return 0;
-    if ((h = mlv_inbox_fold(hay)) == NULL)
+    if ((h = mlv_text_fold(hay)) == NULL)
         return 0;
     found = strstr(h, needle_folded) != NULL;
     sodium_memzero(h, strlen(h));
@@ -83,9 +41,8 @@ size_t mlv_inbox_fold_record_bytes(const mlv_metadata *m)
 
 static char *fold_line(char *out, const char *s)
 {
-    size_t len = s != NULL ? strlen(s) : 0;
+    size_t len = mlv_text_fold_into(s != NULL ? s : "", s != NULL ? strlen(s) : 0, out);
 
-    mlv_inbox_fold_into(s != NULL ? s : "", len, out);
     out[len] = '\n';
     return out + len + 1u;
 }
@@ -121,7 +78,7 @@ void mlv_inbox_filter_init(mlv_inbox_filter *f)
 int mlv_inbox_filter_text(mlv_inbox_filter *f, const char *text)
 {
     free(f->text);
-    f->text = mlv_inbox_fold(text);
+    f->text = mlv_text_fold(text);
     return f->text != NULL ? 0 : -1;
 }
 
@@ -133,7 +90,7 @@ int mlv_inbox_filter_field(mlv_inbox_filter *f, const char *name, const char *va
         return -1;
     fl = &f->fields[f->nfields];
     fl->name = strdup(name);
-    fl->value = mlv_inbox_fold(value);
+    fl->value = mlv_text_fold(value);
     if (fl->name == NULL || fl->value == NULL) {
         free(fl->name);
         free(fl->value);

@@ -5,8 +5,8 @@
  *
  * A testimony is judged as an mlv_inbox_item: what the envelope row says
  * in clear, what its metadata record says once opened, and its triage
- * state. Text matching is case-insensitive for Latin and Cyrillic
- * (mlv_inbox_fold); filters hold their values folded already.
+ * state. Text is matched folded (text.h: case, ё and е, ...); filters
+ * hold their values folded already.
  */
 #ifndef MALYAVA_CLIENT_INBOX_H
 #define MALYAVA_CLIENT_INBOX_H
@@ -66,15 +66,10 @@ int mlv_inbox_keep(const mlv_inbox_filter *f, const mlv_inbox_item *it);
 /* The same without the status filter: for counts by status. */
 int mlv_inbox_keep_any_status(const mlv_inbox_filter *f, const mlv_inbox_item *it);
 
-/* A folded (lower-case) copy of UTF-8 text, malloc'd; invalid bytes are
- * kept as they are. NULL when out of memory. */
-char *mlv_inbox_fold(const char *s);
-/* Folds `len` bytes of `s` into `out` (room for len + 1); the length is kept. */
-void mlv_inbox_fold_into(const char *s, size_t len, char *out);
 /* The folded text a search looks through: message, field values and file
  * names, one per line; malloc'd, the caller wipes and frees it. */
 char *mlv_inbox_fold_record(const mlv_metadata *m);
-/* Bytes mlv_inbox_fold_record needs, NUL included. */
+/* Bytes mlv_inbox_fold_record needs at most, NUL included. */
 size_t mlv_inbox_fold_record_bytes(const mlv_metadata *m);
 void mlv_inbox_fold_record_into(const mlv_metadata *m, char *out);
 

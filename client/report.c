@@ -7,8 +7,14 @@
 #include <malyava/manifest.h>
 
 #include "cli.h"
+#include "text.h"
 
 #define NO_PLACE "(no place given)"
+/* A label of the chart holds this many characters at most, then "…";
+ * whatever their width, the labels are clipped short of the bars, which
+ * start at x = 200. */
+#define SVG_LABEL_CHARS 26u
+#define SVG_LABEL_WIDTH 186
 
 static int tally_add(mlv_report_group *g, const char *name)
 {
@@ -103,10 +109,10 @@ static void print_group(FILE *out, const char *title, const mlv_report_group *g,
     fprintf(out, "\n%s\n", title);
     for (size_t i = 0; i < g->n; i++) {
         const char *name = label(g->items[i].name);
-        size_t bar = (g->items[i].count * 40u + max - 1u) / max, width = mlv_cli_utf8_chars(name, 24);
+        size_t bar = (g->items[i].count * 40u + max - 1u) / max, width;
 
         fprintf(out, "  ");
-        mlv_cli_print_cut(out, name, 24);
+        width = mlv_cli_print_cut(out, name, 24);
         fprintf(out, "%*s %6zu %5.1f%%  ", (int)(width < 27 ? 27 - width : 0), "", g->items[i].count,
                 total > 0 ? 100.0 * (double)g->items[i].count / (double)total : 0.0);
         for (size_t b = 0; b < bar; b++)
@@ -124,9 +130,9 @@ void mlv_report_print(FILE *out, const mlv_report *r)
 }
 
 /* Text for SVG: the five XML specials escaped, control characters dropped. */
-static void svg_text(FILE *f, const char *s)
+static void svg_text_n(FILE *f, const char *s, size_t len)
 {
-    for (; *s != '\0'; s++) {
+    for (const char *end = s + len; s < end && *s != '\0'; s++) {
         switch (*s) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
@@ -138,6 +144,21 @@ static void svg_text(FILE *f, const char *s)
                 fputc(*s, f);
         }
     }
+}
+
+static void svg_text(FILE *f, const char *s)
+{
+    svg_text_n(f, s, strlen(s));
+}
+
+/* A label cut by characters, never inside one. */
+static void svg_label(FILE *f, const char *s)
+{
+    size_t len = mlv_text_cut(s, SVG_LABEL_CHARS, NULL);
+
+    svg_text_n(f, s, len);
+    if (s[len] != '\0')
+        fputs("\xe2\x80\xa6", f); /* … */
 }
 
 static double svg_group(FILE *f, const char *title, const mlv_report_group *g, double y)
@@ -152,8 +173,8 @@ static double svg_group(FILE *f, const char *title, const mlv_report_group *g, d
     y += 26;
     for (size_t i = 0; i < g->n; i++, y += 22) {
         double w = 400.0 * (double)g->items[i].count / (double)max;
-        fprintf(f, "<text x=\"10\" y=\"%.0f\">", y + 15);
-        svg_text(f, label(g->items[i].name));
+        fprintf(f, "<text x=\"10\" y=\"%.0f\" clip-path=\"url(#labels)\">", y + 15);
+        svg_label(f, label(g->items[i].name));
         fprintf(f, "</text><rect x=\"200\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"#2a6f97\"/>"
                    "<text x=\"%.1f\" y=\"%.0f\">%zu</text>\n",
                 y + 2, w, 206 + w, y + 15, g->items[i].count);
@@ -168,9 +189,10 @@ int mlv_report_svg(FILE *f, const mlv_report *r)
 
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"%.0f\" "
                "font-family=\"sans-serif\" font-size=\"13\">\n<title>Malyava report</title>\n"
+               "<defs><clipPath id=\"labels\"><rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\"/></clipPath></defs>\n"
                "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
                "<text x=\"10\" y=\"24\" font-size=\"16\" font-weight=\"bold\">%zu testimonies</text>\n",
-            height, r->total);
+            height, SVG_LABEL_WIDTH, height, r->total);
     y = svg_group(f, "By status", &r->by_status, 36);
     y = svg_group(f, "By place", &r->by_place, y);
     svg_group(f, "By month received", &r->by_month, y);

@@ -161,6 +161,11 @@ int mlv_vault_get_env(const mlv_vault *v, const char *arg, mlv_vdb_env *e);
  * so that a mistake costs no passphrase: -1 after a message. With
  * `deleted_ok`, a deleted one passes. *id (optional) gets its number. */
 int mlv_vault_check_id(const mlv_vault *v, const char *arg, int deleted_ok, int64_t *id);
+/* For the verbs that take ID[,ID|FIRST-LAST]...: parses `arg`, opens the
+ * vault, checks that every number names a testimony, then unlocks. 0
+ * (the caller closes v and frees *ids), or the exit status after a
+ * message: 2 for a wrong list, 1 when the vault would not open. */
+int mlv_vault_start_batch(const mlv_vault_args *a, mlv_vault *v, const char *arg, int64_t **ids, size_t *n);
 /* Unlocks a vault started without (mlv_vault_start(a, v, 0)) once the
  * arguments are checked; a vault lent by the desk is unlocked already. */
 int mlv_vault_unlock_late(const mlv_vault_args *a, mlv_vault *v);

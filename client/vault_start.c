@@ -6,6 +6,7 @@
 #include "vault.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -159,4 +160,33 @@ int mlv_vault_unlock_late(const mlv_vault_args *a, mlv_vault *v)
         return -1;
     }
     return mlv_vault_unlock(v, a->key, a->pass_file);
+}
+
+int mlv_vault_start_batch(const mlv_vault_args *a, mlv_vault *v, const char *arg, int64_t **ids, size_t *n)
+{
+    int rc = 1;
+
+    memset(v, 0, sizeof *v);
+    if (mlv_cli_parse_ids(arg, ids, n) != 0)
+        return 2;
+    if (mlv_vault_start(a, v, 0) != 0)
+        goto fail;
+    /* Every number names a testimony, before any passphrase is asked. */
+    for (size_t i = 0; i < *n; i++) {
+        char num[24];
+
+        snprintf(num, sizeof num, "%lld", (long long)(*ids)[i]);
+        if (mlv_vault_check_id(v, num, 0, NULL) != 0) {
+            rc = 2;
+            goto fail;
+        }
+    }
+    if (mlv_vault_unlock_late(a, v) == 0)
+        return 0;
+fail:
+    mlv_vault_close(v);
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+    return rc;
 }
