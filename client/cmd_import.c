@@ -439,7 +439,7 @@ int mlv_cmd_import(int argc, char **argv)
         goto out;
     }
     if (mlv_vdb_commit(v.db) != MLV_VDB_OK) {
-        mlv_cli_error("cannot commit the import: %s; the vault is unchanged", mlv_vdb_reason(v.db));
+        mlv_cli_error("cannot save the import: %s; the vault is unchanged", mlv_vdb_reason(v.db));
         goto out;
     }
     began = 0;

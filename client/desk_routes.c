@@ -382,7 +382,7 @@ void mlv_desk_handle(void *desk, const mlv_desk_req *r, mlv_desk_resp *resp)
         return;
     }
     if (r->too_many_args) {
-        mlv_desk_reply_error(resp, 400, "bad-request", "too many query arguments");
+        mlv_desk_reply_error(resp, 400, "bad-request", "too many arguments in the address");
         return;
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0] && rt == NULL; i++) {

@@ -256,8 +256,14 @@ mlv_vdb_status mlv_vdb_open(const char *path, mlv_vdb **out, char reason[MLV_VDB
     if (rc != MLV_VDB_OK)
         return rc;
     if (pragma_int((*out)->h, "PRAGMA application_id", &ok) != MLV_VDB_APP_ID || !ok) {
-        set_reason(reason, "'%s' is not a Malyava vault", path);
-        rc = MLV_VDB_REFUSED;
+        /* Unreadable (busy, damaged) is not the same as someone else's file. */
+        if (ok)
+            set_reason(reason, "'%s' is not a Malyava vault", path);
+        else if ((sqlite3_errcode((*out)->h) & 0xff) == SQLITE_NOTADB)
+            set_reason(reason, "'%s' is damaged, or is not a Malyava vault; restore the vault from its backup", path);
+        else
+            set_reason(reason, "cannot open vault '%s': %s", path, mlv_vdb_i_plain((*out)->h));
+        rc = ok ? MLV_VDB_REFUSED : MLV_VDB_ERROR;
     } else if ((version = pragma_int((*out)->h, "PRAGMA user_version", &ok)) < MLV_VDB_VERSION_FIRST ||
                version > MLV_VDB_VERSION_DELETES || !ok) {
         set_reason(reason, "vault '%s' has a format version this malyava does not read; use a matching release", path);
@@ -962,7 +968,7 @@ static mlv_vdb_status check_rows(sqlite3 *b, size_t *count, char dropbox[MLV_FIN
 
     n = pragma_int(b, "SELECT COUNT(*) FROM bundle_info", &ok);
     if (!ok || n > BUNDLE_MAX_INFO_ROWS) {
-        set_reason(reason, "its description (bundle_info) is unreadable or too long");
+        set_reason(reason, "its description is unreadable or too long");
         goto refused;
     }
     if (sqlite3_prepare_v2(b, "SELECT key, value FROM bundle_info", -1, &st, NULL) != SQLITE_OK)

@@ -71,10 +71,11 @@ class Vault:
         return run(MALYAVA, cmd, *extra, *args, ok=ok)
 
 
-def drop_box(root, editors, messages, seal_to=None, org=None):
+def drop_box(root, editors, messages, seal_to=None, org=None, files=()):
     """An organisation with `editors` (or `org`), a drop-box under `root`
     that received one envelope per message (sealed to `seal_to`, default
-    all editors), and its export bundle: returns (org, bundle path)."""
+    all editors, with `files` attached), and its export bundle: returns
+    (org, bundle path)."""
     from srv_lib import DROPBOX, Org, Server, init_data_dir
     os.makedirs(root, exist_ok=True)
     org = org or Org(root, editors)
@@ -83,8 +84,8 @@ def drop_box(root, editors, messages, seal_to=None, org=None):
     srv = Server(data).start()
     try:
         for i, m in enumerate(messages):
-            env, _ = org.seal(manifest, os.path.join(root, f"sealed-{i}"), m)
-            srv.upload(env)
+            env, _ = org.seal(manifest, os.path.join(root, f"sealed-{i}"), m, files)
+            srv.upload(env, pieces=max(1, len(env) >> 22))
     finally:
         srv.stop()
     bundle = os.path.join(root, "export.bundle")
