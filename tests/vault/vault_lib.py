@@ -74,8 +74,8 @@ class Vault:
 def drop_box(root, editors, messages, seal_to=None, org=None, files=()):
     """An organisation with `editors` (or `org`), a drop-box under `root`
     that received one envelope per message (sealed to `seal_to`, default
-    all editors, with `files` attached), and its export bundle: returns
-    (org, bundle path)."""
+    all editors, with `files` attached; a message may be a (text, fields)
+    pair), and its export bundle: returns (org, bundle path)."""
     from srv_lib import DROPBOX, Org, Server, init_data_dir
     os.makedirs(root, exist_ok=True)
     org = org or Org(root, editors)
@@ -84,7 +84,12 @@ def drop_box(root, editors, messages, seal_to=None, org=None, files=()):
     srv = Server(data).start()
     try:
         for i, m in enumerate(messages):
-            env, _ = org.seal(manifest, os.path.join(root, f"sealed-{i}"), m, files)
+            text, fields = m if isinstance(m, tuple) else (m, ())
+            out = os.path.join(root, f"sealed-{i}")
+            run(MALYAVA, "seal", "--manifest", manifest, "--org-key", org.org_pub, "--message", text,
+                *[a for f in fields for a in ("--field", f)], *files, "-o", out)
+            with open(out, "rb") as f:
+                env = f.read()
             srv.upload(env, pieces=max(1, len(env) >> 22))
     finally:
         srv.stop()
