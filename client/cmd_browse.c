@@ -154,7 +154,8 @@ static void gather_free(gather *g)
     for (size_t i = 0; i < g->nrows; i++)
         mlv_meta_clear(&g->rows[i].meta);
     free(g->rows);
-    for (int64_t i = 0; i < g->nstates; i++)
+    /* States are NULL when summing the events failed. */
+    for (int64_t i = 0; g->states != NULL && i < g->nstates; i++)
         mlv_triage_state_clear(&g->states[i]);
     free(g->states);
 }

@@ -355,6 +355,40 @@ failed:
     mlv_desk_reply_error(resp, 500, "failed", mlv_vdb_reason(d->vault.db));
 }
 
+/* POST /api/delete {ids}: `malyava delete 1,2,...`, which refuses any
+ * testimony that opens; then the index is built again without them. */
+void mlv_desk_api_delete(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
+{
+    char verb[] = "delete";
+    char *argv[3] = { verb, NULL, NULL }, *list = NULL;
+    mlv_desk_form f;
+    json_t *body = NULL;
+    size_t used = 0;
+
+    if (mlv_desk_read_form(r, resp, MLV_DESK_F_IDS, MLV_DESK_F_IDS, &f) != 0)
+        return;
+    if ((list = malloc(f.nids * 21u + 1u)) == NULL) {
+        mlv_desk_form_clear(&f);
+        mlv_desk_reply_error(resp, 500, "no-memory", "out of memory");
+        return;
+    }
+    list[0] = '\0';
+    for (size_t i = 0; i < f.nids; i++)
+        used += (size_t)snprintf(list + used, 22u, "%s%lld", i > 0 ? "," : "", (long long)f.ids[i]);
+    argv[1] = list;
+    body = mlv_desk_verb_json(d, argv, resp);
+    free(list);
+    mlv_desk_form_clear(&f);
+    if (body == NULL)
+        return;
+    if (json_integer_value(json_object_get(body, "status")) == 0 && mlv_desk_open_index(d) != 0) {
+        json_decref(body);
+        mlv_desk_reply_error(resp, 500, "failed", "deleted, but the desk could not read the vault again");
+        return;
+    }
+    mlv_desk_reply_json(resp, 200, body);
+}
+
 /* ---- cleaned previews ---------------------------------------------------------- */
 
 typedef struct grab {

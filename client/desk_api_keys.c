@@ -1,10 +1,9 @@
 /*
  * The keys that open the vault: the list with how many testimonies each
- * is sealed to (how far a rewrap went), adding one, retiring one, and
- * moving a retired key's testimonies to the keys in use. Retiring and
- * rewrapping run the command line's verbs; removing a key outright
- * (revocation) is the vault's to offer, and appears in /api/state's
- * "features" when it does.
+ * is sealed to (how far a rewrap went), adding one, retiring one, moving
+ * a retired key's testimonies to the keys in use, removing one for good
+ * (revocation: the vault is re-keyed), and the vault's backup. Retiring,
+ * rewrapping, removing and the backup run the command line's verbs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +96,10 @@ void mlv_desk_api_key_add(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *res
     mlv_desk_api_keys(d, r, resp);
 }
 
-static void key_verb(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp, int retire)
+/* `key retire NAME`, `rewrap --from NAME` or `key remove NAME`. */
+static void key_verb(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp, const char *verb, const char *sub)
 {
-    char key[] = "key", ret[] = "retire", rewrap[] = "rewrap", from[] = "--from";
-    char *argv[4] = { retire ? key : rewrap, retire ? ret : from, NULL, NULL };
+    char *argv[4] = { (char *)(uintptr_t)verb, (char *)(uintptr_t)sub, NULL, NULL };
     mlv_desk_form f;
     json_t *body;
 
@@ -121,10 +120,35 @@ static void key_verb(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp, in
 
 void mlv_desk_api_key_retire(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
 {
-    key_verb(d, r, resp, 1);
+    key_verb(d, r, resp, "key", "retire");
 }
 
 void mlv_desk_api_key_rewrap(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
 {
-    key_verb(d, r, resp, 0);
+    key_verb(d, r, resp, "rewrap", "--from");
+}
+
+/* After a removal the vault has a new vault key: the desk's own key
+ * opens it (mlv_vault_reload_keys), the removed one nothing. */
+void mlv_desk_api_key_revoke(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
+{
+    key_verb(d, r, resp, "key", "remove");
+}
+
+/* POST /api/backup {path}: `malyava backup PATH`, from the desk's own
+ * connection; no key is needed, nothing in the index changes. */
+void mlv_desk_api_backup(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
+{
+    char verb[] = "backup";
+    char *argv[3] = { verb, NULL, NULL };
+    mlv_desk_form f;
+    json_t *body;
+
+    if (mlv_desk_read_form(r, resp, MLV_DESK_F_PATH, MLV_DESK_F_PATH, &f) != 0)
+        return;
+    argv[1] = (char *)(uintptr_t)f.path;
+    body = mlv_desk_verb_json(d, argv, resp);
+    mlv_desk_form_clear(&f);
+    if (body != NULL)
+        mlv_desk_reply_json(resp, 200, body);
 }

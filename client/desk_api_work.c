@@ -157,14 +157,16 @@ static json_t *import_counts(mlv_desk *d, char **argv)
 
 void mlv_desk_api_import(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
 {
-    char verb[] = "import", ack_opt[] = "--ack", ack[PATH_MAX + 8];
-    char *argv[5] = { verb, NULL };
+    char verb[] = "import", ack_opt[] = "--ack", accept[] = "--accept-dropbox", ack[PATH_MAX + 8];
+    char *argv[6] = { verb, NULL };
     mlv_desk_form f;
     json_t *body;
     int i = 1;
 
-    if (mlv_desk_read_form(r, resp, MLV_DESK_F_PATH | MLV_DESK_F_ACK, MLV_DESK_F_PATH, &f) != 0)
+    if (mlv_desk_read_form(r, resp, MLV_DESK_F_PATH | MLV_DESK_F_ACK | MLV_DESK_F_ACCEPT, MLV_DESK_F_PATH, &f) != 0)
         return;
+    if (f.accept_dropbox)
+        argv[i++] = accept;
     if (f.ack != NULL && f.ack[0] != '\0') {
         argv[i++] = ack_opt;
         argv[i++] = (char *)(uintptr_t)f.ack;

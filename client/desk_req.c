@@ -99,6 +99,7 @@ static const struct {
     { "id", MLV_DESK_F_ID },       { "ids", MLV_DESK_F_IDS },   { "action", MLV_DESK_F_ACTION },
     { "value", MLV_DESK_F_VALUE }, { "text", MLV_DESK_F_TEXT }, { "path", MLV_DESK_F_PATH },
     { "ack", MLV_DESK_F_ACK },     { "name", MLV_DESK_F_NAME }, { "strip", MLV_DESK_F_STRIP },
+    { "accept_dropbox", MLV_DESK_F_ACCEPT },
 };
 
 /* A string member without NUL inside, at most `max` bytes. */
@@ -160,9 +161,10 @@ static int member(json_t *v, unsigned flag, mlv_desk_form *f)
     case MLV_DESK_F_ACK: return path_of(v, 1, &f->ack);
     case MLV_DESK_F_NAME: return text_of(v, 1, MLV_MAX_EDITOR_NAME_BYTES, &f->name);
     case MLV_DESK_F_STRIP:
+    case MLV_DESK_F_ACCEPT:
         if (!json_is_boolean(v))
             return -1;
-        f->strip = json_is_true(v);
+        *(flag == MLV_DESK_F_STRIP ? &f->strip : &f->accept_dropbox) = json_is_true(v);
         return 0;
     default: return -1;
     }

@@ -75,7 +75,8 @@ enum {
     MLV_DESK_F_PATH = 1u << 5,   /* "path": an absolute path */
     MLV_DESK_F_ACK = 1u << 6,    /* "ack": an absolute path, or "" */
     MLV_DESK_F_NAME = 1u << 7,   /* "name": a key name */
-    MLV_DESK_F_STRIP = 1u << 8   /* "strip": true or false */
+    MLV_DESK_F_STRIP = 1u << 8,  /* "strip": true or false */
+    MLV_DESK_F_ACCEPT = 1u << 9  /* "accept_dropbox": true or false (import --accept-dropbox) */
 };
 
 typedef struct mlv_desk_form {
@@ -85,7 +86,7 @@ typedef struct mlv_desk_form {
     int64_t *ids;                /* malloc'd, distinct, in the order given */
     size_t nids;
     const char *action, *value, *text, *path, *ack, *name;
-    int strip;
+    int strip, accept_dropbox;
 } mlv_desk_form;
 
 typedef enum mlv_desk_form_status {

@@ -182,7 +182,7 @@ static void route_state(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
         if (d->vault.rows[i].retired_day < 0)
             json_array_append_new(keys, json_string(d->vault.rows[i].name));
     }
-    body = json_pack("{s:b, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:[]}", "locked", locked, "editor",
+    body = json_pack("{s:b, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:[sss]}", "locked", locked, "editor",
                      mlv_desk_text(locked ? NULL : d->vault.editor), "keys", keys, "lang", chosen_language, "vault",
                      d->vault_path, "home", mlv_desk_text(getenv("HOME")), "idle_seconds", (json_int_t)(d->idle_ms / 1000u), "count",
                      (json_int_t)(locked ? 0 : mlv_desk_index_count(d->index)), "index_bytes",
@@ -190,7 +190,7 @@ static void route_state(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp)
                      getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
                          ? json_integer((json_int_t)rl.rlim_cur)
                          : json_null(),
-                     "features");
+                     "features", "revoke", "delete", "backup");
     mlv_desk_reply_json(resp, 200, body);
 }
 
@@ -340,6 +340,9 @@ static const route routes[] = {
     { .method = "POST", .path = "/api/keys/add", .unlocked = 1, .run = mlv_desk_api_key_add },
     { .method = "POST", .path = "/api/keys/retire", .unlocked = 1, .run = mlv_desk_api_key_retire },
     { .method = "POST", .path = "/api/keys/rewrap", .unlocked = 1, .run = mlv_desk_api_key_rewrap },
+    { .method = "POST", .path = "/api/keys/revoke", .unlocked = 1, .run = mlv_desk_api_key_revoke },
+    { .method = "POST", .path = "/api/delete", .unlocked = 1, .run = mlv_desk_api_delete },
+    { .method = "POST", .path = "/api/backup", .unlocked = 1, .run = mlv_desk_api_backup },
 };
 
 static const char refused_text[] =

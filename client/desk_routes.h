@@ -2,8 +2,8 @@
  * The desk's routes (docs/DESK.md lists them) and what they share.
  * desk_routes.c checks every request at the gate and dispatches; the
  * handlers live by subject: desk_api_inbox.c (inbox, one testimony,
- * triage, previews), desk_api_work.c (import, extract, reply, replies,
- * report), desk_api_keys.c (keys).
+ * triage, deleting, previews), desk_api_work.c (import, extract, reply,
+ * replies, report), desk_api_keys.c (keys, the backup).
  *
  * Answers are JSON whose text is escaped twice over: as JSON, and with
  * every <, > and & written \u003c, \u003e, \u0026, so that no answer,
@@ -63,5 +63,8 @@ void mlv_desk_api_keys(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
 void mlv_desk_api_key_add(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
 void mlv_desk_api_key_retire(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
 void mlv_desk_api_key_rewrap(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
+void mlv_desk_api_key_revoke(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
+void mlv_desk_api_backup(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
+void mlv_desk_api_delete(mlv_desk *d, const mlv_desk_req *r, mlv_desk_resp *resp);
 
 #endif

@@ -211,7 +211,10 @@ static void answer_run(mlv_desk *d, int conn, mlv_desk_request *r, const int *fd
         reply(conn, MLV_DESK_REFUSED, 2, NULL);
         return;
     }
-    if (mlv_desk_is_locked(d)) {
+    /* Another process may have written since, keys included (a key
+     * added, or removed and the vault re-keyed): catch up first, which
+     * locks the desk if its own key is gone. */
+    if (mlv_desk_refresh(d, 0) != 0 || mlv_desk_is_locked(d)) {
         reply(conn, MLV_DESK_LOCKED, 0, NULL);
         return;
     }

@@ -8,12 +8,16 @@
 // (the source reads the reply), sees the report, switches language, locks
 // and unlocks; the command line uses the open desk's unlock. Requests
 // without the session, with a wrong Host, or from another origin (another
-// local page included) are refused. A second desk locks itself when idle.
+// local page included) are refused. Keys: one is added, retired, its
+// testimonies moved, another removed for good (the vault re-keyed); a
+// backup is made; a bundle from another organisation is refused, taken on
+// purpose, and its testimony, which no key opens, deleted. A second desk
+// locks itself when idle.
 // Screenshots for docs/EDITORS.md go to MALYAVA_SCREENSHOT_DIR.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { DROPBOX, KEYS, MALYAVA, powSettings, run, scenario, watchedPage } from './lib/harness.mjs';
+import { DROPBOX, KEYS, MALYAVA, Org, powSettings, run, scenario, Server, watchedPage } from './lib/harness.mjs';
 import { Desk } from './lib/desk.mjs';
 import { contains, GPS_MARK, makePhoto } from './lib/exif.mjs';
 
@@ -219,7 +223,7 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     const set = desk.cli('status', String(kopeisk), 'follow-up');
     c.check(set.status === 0, `status runs through the desk: ${set.stderr}`);
     const missing = desk.cli('show', '99');
-    c.check(missing.status === 1 && /no testimony 99/.test(missing.stderr), `a failing verb's status and message come back: ${JSON.stringify(missing)}`);
+    c.check(missing.status === 2 && /no testimony 99/.test(missing.stderr), `a failing verb's status and message come back: ${JSON.stringify(missing)}`);
     await page.reload();
     await page.waitForSelector('table.inbox tbody tr');
     c.check((await page.textContent(`table.inbox tbody tr[data-id="${kopeisk}"]`)).includes('Follow-up'), 'the desk shows what the command line changed');
@@ -268,6 +272,66 @@ await scenario('desk', { settings: powSettings(8) }, async ({ c, root, org, srv,
     c.check((await keyRow('alice')).includes('0 of 5'), `rewrapping moves alice's testimonies to bob: ${await keyRow('alice')}`);
     const sealed = desk.cli('list', '--sealed-to', 'bob');
     c.check(sealed.status === 0 && sealed.stdout.trim().endsWith('5 of 5 testimonies'), `and the command line sees it: ${sealed.stdout}`);
+    // bob's laptop is lost: his key is removed for good. The session's own
+    // key (alice) offers no Remove.
+    c.check(await page.locator('table.keys tbody tr:has-text("alice") >> text=Remove').count() === 0,
+      "the session's own key cannot be removed here");
+    await page.click('table.keys tbody tr:has-text("bob") >> text=Remove');
+    await until(page, () => !document.querySelector('table.keys tbody')?.textContent.includes('bob'));
+    const removed = await page.textContent('.outcome');
+    c.check(removed.includes('The key is removed') && removed.includes("removed key 'bob' for good") &&
+      removed.includes('made before now'), `the page says the key is removed, and what that means: ${removed}`);
+    c.check((await keyRow('alice')).includes('5 of 5'), `what was sealed to bob alone is sealed to alice now: ${await keyRow('alice')}`);
+    const asBob = desk.cli('list', '--key', 'bob', '--passphrase-file', org.pass);
+    c.check(asBob.status !== 0 && /no key named 'bob'/.test(asBob.stderr), `bob's passphrase opens nothing: ${asBob.stderr}`);
+    const still = desk.cli('list');
+    c.check(still.status === 0 && still.stdout.trim().endsWith('5 of 5 testimonies'), `the desk still works on the re-keyed vault: ${still.stdout} ${still.stderr}`);
+    // The vault's backup, from the keys page.
+    const backup = join(usb, 'vault.backup');
+    await page.fill('#b-path', backup);
+    await page.getByRole('button', { name: 'Make the backup', exact: true }).click();
+    await until(page, () => /backup is written and checked/.test(document.querySelector('main')?.textContent ?? ''));
+    c.check(existsSync(backup) && /an intact vault: 5 testimonies/.test(run(MALYAVA, 'backup', '--check', backup)),
+      'the desk makes a backup the command line finds intact');
+
+    // -- a bundle from another organisation's drop-box: refused, then taken
+    // on purpose; its testimony, which no key opens, is deleted.
+    const otherRoot = join(root, 'other');
+    mkdirSync(otherRoot);
+    const otherOrg = new Org(otherRoot);
+    const otherSrv = await new Server(otherRoot, otherOrg, powSettings(8)).start();
+    submit(otherSrv, otherOrg, otherRoot, 'OTHER-ORG sealed to another organisation', [], [], null);
+    run(DROPBOX, 'export', otherSrv.data, '-o', join(usb, 'other.bundle'));
+    await otherSrv.stop();
+    const importOther = async (accept) => {
+      await page.click('#nav a[href="#/import"]');
+      await page.fill('#folder', usb);
+      await page.getByRole('button', { name: 'Open', exact: true }).click();
+      await page.waitForSelector('ul.bundles li:has-text("other.bundle")');
+      if (accept) await page.check('#accept-dropbox');
+      await page.click('ul.bundles li:has-text("other.bundle") button');
+      await page.waitForSelector('main .result .outcome, main .result .error');
+      return page.textContent('main .result');
+    };
+    const refused = await importOther(false);
+    c.check(/did not finish/.test(refused) && /another drop-box/.test(refused) && !existsSync(join(usb, 'other.bundle.ack')),
+      `a bundle from another drop-box is refused: ${refused}`);
+    const taken = await importOther(true);
+    c.check(/1 that no key of this vault opens/.test(taken), `ticked, it is taken: ${taken}`);
+    c.check(!(await page.isChecked('#accept-dropbox')), 'taking another drop-box is asked each time');
+    const rows = JSON.parse((await desk.request('GET', '/api/inbox', good)).body).rows;
+    const foreign = rows.find((r) => !r.readable)?.id;
+    c.check(rows.length === 6 && foreign !== undefined, `the other organisation's testimony is in, unreadable: ${rows.length}`);
+    await page.goto(`${desk.url}/#/t/${foreign}`);
+    await page.getByRole('button', { name: 'Delete this testimony', exact: true }).click();
+    await page.waitForSelector('table.inbox tbody tr');
+    await until(page, () => document.querySelectorAll('table.inbox tbody tr').length === 5);
+    c.check((await desk.request('GET', `/api/testimony?id=${foreign}`, good)).status === 404, 'the deleted testimony is gone');
+    const hist = desk.cli('history', String(foreign));
+    c.check(hist.status === 0 && /alice\s+delete/.test(hist.stdout), `its history says who deleted it: ${hist.stdout}`);
+    const kept = JSON.parse((await desk.request('POST', '/api/delete', { ...good, 'Content-Type': 'application/json', Origin: desk.url },
+      JSON.stringify({ ids: [kopeisk] }))).body);
+    c.check(kept.status === 1 && /evidence/.test(kept.err), `a testimony that opens is never deleted: ${JSON.stringify(kept)}`);
 
     // -- languages
     for (const [code, word] of [['ru', 'Входящие'], ['uk', 'Вхідні']]) {

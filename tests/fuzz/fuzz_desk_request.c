@@ -76,6 +76,7 @@ static void check_form(const mlv_desk_form *f, unsigned allowed, unsigned requir
     FUZZ_ASSERT(!(f->have & MLV_DESK_F_PATH) || f->path[0] == '/');
     FUZZ_ASSERT(!(f->have & MLV_DESK_F_TEXT) || (strlen(f->text) >= 1 && strlen(f->text) <= MLV_REPLY_MAX_TEXT_BYTES));
     FUZZ_ASSERT(!(f->have & MLV_DESK_F_VALUE) || strlen(f->value) <= MLV_TRIAGE_MAX_VALUE_BYTES);
+    FUZZ_ASSERT((f->strip | f->accept_dropbox) <= 1);
 }
 
 static void http_request(const uint8_t *data, size_t size)
@@ -142,8 +143,8 @@ static void http_request(const uint8_t *data, size_t size)
         FUZZ_ASSERT(strcmp(r.path, "/open") == 0 && is_read(r.method));
     if (r.cookie != NULL && mlv_desk_cookie_value(r.cookie, "malyava_desk_8080", value, sizeof value) == 0)
         FUZZ_ASSERT(strchr(value, ';') == NULL && strlen(value) < sizeof value);
-    if (mlv_desk_form_parse(r.body, r.body_len, 0x1FFu, 0, &f, &why) == MLV_DESK_FORM_OK) {
-        check_form(&f, 0x1FFu, 0);
+    if (mlv_desk_form_parse(r.body, r.body_len, 0x3FFu, 0, &f, &why) == MLV_DESK_FORM_OK) {
+        check_form(&f, 0x3FFu, 0);
         mlv_desk_form_clear(&f);
     }
     for (size_t i = 0; i < n; i++)
@@ -160,7 +161,7 @@ static void form(const uint8_t *data, size_t size)
 
     if (size < 4)
         return;
-    allowed = (unsigned)(data[0] | data[1] << 8) & 0x1FFu;
+    allowed = (unsigned)(data[0] | data[1] << 8) & 0x3FFu;
     required = (unsigned)(data[2] | data[3] << 8) & allowed;
     if (mlv_desk_form_parse(data + 4, size - 4, allowed, required, &f, &why) == MLV_DESK_FORM_OK) {
         check_form(&f, allowed, required);

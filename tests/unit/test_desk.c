@@ -149,6 +149,13 @@ static void test_form(void)
                MLV_DESK_F_ID | MLV_DESK_F_PATH, &f) == MLV_DESK_FORM_OK);
     CHECK(f.id == 17 && f.strip == 1 && strcmp(f.path, "/media/usb/x") == 0);
     mlv_desk_form_clear(&f);
+    CHECK(form("{\"path\":\"/media/usb/x\",\"accept_dropbox\":true}", MLV_DESK_F_PATH | MLV_DESK_F_ACCEPT,
+               MLV_DESK_F_PATH, &f) == MLV_DESK_FORM_OK);
+    CHECK(f.accept_dropbox == 1 && f.strip == 0);
+    mlv_desk_form_clear(&f);
+    CHECK(form("{\"path\":\"/x\",\"accept_dropbox\":\"yes\"}", MLV_DESK_F_PATH | MLV_DESK_F_ACCEPT, 0, &f) ==
+          MLV_DESK_FORM_BAD_VALUE);
+    CHECK(form("{\"path\":\"/x\",\"accept_dropbox\":true}", MLV_DESK_F_PATH, 0, &f) == MLV_DESK_FORM_UNKNOWN);
 }
 
 static void test_wire(void)

@@ -214,6 +214,26 @@ def main():
         if desk.poll() is None:
             s.stop(desk)
     check(not os.path.exists(os.path.join(s.runtime, "malyava", "desk.sock")), "and removes its socket")
+
+    # A key removed by another process while a desk is open: the desk's own
+    # key opens the re-keyed vault; a desk whose own key was removed locks.
+    desk = s.start_desk()
+    try:
+        run(MALYAVA, "key", "remove", "--vault", vault, "--key", "alice", "--passphrase-file", org.passfile, "bob")
+        s.reset()
+        r = s.cli("list")
+        check(r.returncode == 0 and r.stdout.rstrip().endswith("4 of 4 testimonies") and s.derivations() == 0,
+              f"after another process removed bob, alice's desk goes on without a new unlock: {r.stdout!r} {r.stderr!r}")
+        run(MALYAVA, "key", "add", "--vault", vault, "--key", "alice", "--passphrase-file", org.passfile,
+            os.path.join(org.dir, "editors", "bob.key"))
+        run(MALYAVA, "key", "remove", "--vault", vault, "--key", "bob", "--passphrase-file", org.passfile, "alice")
+        s.reset()
+        r = s.cli("list", "--passphrase-file", org.passfile)
+        check(r.returncode == 0 and "desk is locked" in r.stderr and s.derivations() == 1,
+              f"once alice's key is removed, her desk is locked and the command line unlocks with bob: {r.stderr!r}")
+    finally:
+        err = s.stop(desk)
+    check("no longer in the vault" in err, f"the desk says its key was removed: {err!r}")
     cleanup(root)
     check.exit()
 

@@ -1,22 +1,27 @@
 // The keys that open the vault: how many testimonies each is sealed to,
 // adding one, retiring one, moving a retired key's testimonies to the
-// keys in use. Removing a key outright appears when the vault offers it
-// (state.features holds "revoke").
+// keys in use, removing one for good (the vault is re-keyed; offered when
+// state.features holds "revoke", never for this session's own key), and
+// the vault's backup ("backup").
 import * as api from './api.js';
 import { date, t } from './i18n.js';
 import { el } from './text.js';
 import { explain, route, session } from './app.js';
 import { outcome } from './work.js';
 
+// What the last action said, kept across the page drawn again after it.
+let said = null;
+
 async function act(path, body, result, what) {
   try {
-    result.replaceChildren(outcome(await api.post(path, body), what));
+    said = outcome(await api.post(path, body), what);
   } catch (e) {
-    result.replaceChildren(el('p', { class: 'error' }, explain(e)));
+    said = el('p', { class: 'error' }, explain(e));
   }
+  result.replaceChildren(said);
 }
 
-function actions(k, result) {
+function actions(k, result, nkeys) {
   const cell = el('td', {});
   if (k.retired === null) {
     cell.append(el('button', {
@@ -38,7 +43,7 @@ function actions(k, result) {
       },
     }, t('keys.rewrap')));
   }
-  if (session.state?.features?.includes('revoke')) {
+  if (session.state?.features?.includes('revoke') && !k.unlocked_with && nkeys > 1) {
     cell.append(el('button', {
       type: 'button',
       class: 'danger',
@@ -50,6 +55,24 @@ function actions(k, result) {
     }, t('keys.revoke')));
   }
   return cell;
+}
+
+function backupForm() {
+  const day = new Date().toISOString().slice(0, 10);
+  const path = el('input', { id: 'b-path', value: session.state?.home ? `${session.state.home}/malyava-${day}.backup` : '' });
+  const result = el('div', { class: 'result' });
+  return el('form', {
+    class: 'part',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      await act('/api/backup', { path: path.value }, result, 'backup');
+      said = null;
+    },
+  }, el('h2', {}, t('backup.title')), el('p', {}, t('backup.what')),
+  el('div', { class: 'row' }, el('label', { for: 'b-path' }, t('backup.path')), path),
+  el('button', { type: 'submit' }, t('backup.button')),
+  el('p', { class: 'note' }, t('backup.restore')),
+  result);
 }
 
 function addForm(result) {
@@ -79,7 +102,8 @@ function addForm(result) {
 
 export async function keysView(main) {
   const res = await api.get('/api/keys');
-  const result = el('div', { class: 'result' });
+  const result = el('div', { class: 'result' }, ...(said ? [said] : []));
+  said = null;
   const body = el('tbody');
   for (const k of res.keys) {
     body.append(el('tr', {},
@@ -88,7 +112,7 @@ export async function keysView(main) {
       el('td', {}, date(k.added)),
       el('td', {}, k.retired === null ? t('keys.in-use') : t('keys.retired-on', { day: date(k.retired) })),
       el('td', { class: 'num' }, t('keys.sealed', { n: k.sealed, total: res.total })),
-      actions(k, result)));
+      actions(k, result, res.keys.length)));
   }
   main.replaceChildren(
     el('h1', {}, t('keys.title')),
@@ -98,6 +122,8 @@ export async function keysView(main) {
         .map((k) => el('th', { scope: 'col' }, t(k))))),
       body),
     el('p', { class: 'note' }, t('keys.retire-limits')),
+    session.state?.features?.includes('revoke') ? el('p', { class: 'note' }, t('keys.revoke-limits')) : '',
     result,
-    addForm(result));
+    addForm(result),
+    session.state?.features?.includes('backup') ? backupForm() : '');
 }

@@ -1,6 +1,7 @@
 // One testimony: its text, fields and files with what their metadata may
 // reveal, its receipt and keys, its triage and history; reply, extract,
-// and a cleaned preview of a photo when the editor asks for one.
+// and a cleaned preview of a photo when the editor asks for one; for a
+// testimony no key opens, deleting it.
 import * as api from './api.js';
 import { date, t } from './i18n.js';
 import { bytes, el, show } from './text.js';
@@ -133,6 +134,35 @@ function extract(x) {
     result);
 }
 
+// A testimony no key of the vault opens can be deleted; the vault refuses
+// any that opens, and the deletion stays in its history.
+function remove(x) {
+  const result = el('div', { class: 'result' });
+  return section('t.delete-title',
+    el('p', {}, t('t.delete-what')),
+    el('button', {
+      type: 'button',
+      class: 'danger',
+      onclick: async (e) => {
+        if (!window.confirm(t('t.delete-confirm', { id: x.id }))) return;
+        e.target.disabled = true;
+        try {
+          const res = await api.post('/api/delete', { ids: [x.id] });
+          if (res.status === 0) {
+            toast(t('delete.ok'));
+            window.location.hash = '#/inbox';
+            return;
+          }
+          result.replaceChildren(outcome(res, 'delete'));
+        } catch (err) {
+          result.replaceChildren(el('p', { class: 'error' }, explain(err)));
+        }
+        e.target.disabled = false;
+      },
+    }, t('t.delete')),
+    result);
+}
+
 function history(x) {
   const list = el('ol', { class: 'history' });
   for (const h of x.history) {
@@ -156,7 +186,9 @@ export async function testimonyView(main, id) {
   const parts = [el('p', {}, el('a', { href: '#/inbox' }, t('t.back'))), el('h1', {}, t('t.title', { id: x.id })), head];
   if (x.server_sealed) parts.push(el('p', { class: 'warning' }, t('t.server-sealed')));
   if (!x.readable) {
-    parts.push(el('p', { class: 'warning' }, t('t.unreadable')), el('p', {}, show(x.problem ?? '')), history(x));
+    parts.push(el('p', { class: 'warning' }, t('t.unreadable')), el('p', {}, show(x.problem ?? '')));
+    if (session.state?.features?.includes('delete')) parts.push(remove(x));
+    parts.push(history(x));
     main.replaceChildren(...parts);
     return;
   }

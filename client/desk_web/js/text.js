@@ -63,7 +63,7 @@ export function el(tag, attrs = {}, ...children) {
     } else if (k === 'src') {
       if (!/^\/api\//.test(v)) throw new Error('the desk loads images only from itself');
       e.setAttribute('src', v);
-    } else if (k === 'checked' || k === 'disabled' || k === 'hidden' || k === 'required' || k === 'selected') {
+    } else if (k === 'checked' || k === 'disabled' || k === 'hidden' || k === 'required' || k === 'selected' || k === 'open') {
       e[k] = Boolean(v);
     } else if (k.startsWith('on')) {
       e.addEventListener(k.slice(2), v);

@@ -29,6 +29,8 @@ export function outcome(res, what) {
 // Only the newest listing is shown: the first one (of the last folder) can
 // come back after the editor has already opened another.
 let listing = 0;
+// "Take it even from another drop-box": unticked again after each import.
+let acceptBox = null;
 
 async function folder(path, list, pathInput, result) {
   const mine = ++listing;
@@ -62,7 +64,9 @@ async function folder(path, list, pathInput, result) {
           e.target.disabled = true;
           result.replaceChildren(el('p', {}, t('import.working')));
           try {
-            result.replaceChildren(outcome(await api.post('/api/import', { path: full }), 'import'));
+            const accept = Boolean(acceptBox?.checked);
+            result.replaceChildren(outcome(await api.post('/api/import', { path: full, accept_dropbox: accept }), 'import'));
+            if (acceptBox) acceptBox.checked = false;
           } catch (err) {
             result.replaceChildren(el('p', { class: 'error' }, explain(err)));
           }
@@ -77,6 +81,7 @@ async function folder(path, list, pathInput, result) {
 
 export async function importView(main) {
   const pathInput = el('input', { id: 'folder', value: lastFolder, placeholder: '/media/usb' });
+  acceptBox = el('input', { id: 'accept-dropbox', type: 'checkbox' });
   const list = el('div', { class: 'folder' });
   const result = el('div', { class: 'result' });
   main.replaceChildren(
@@ -84,8 +89,11 @@ export async function importView(main) {
     el('p', {}, t('import.what')),
     el('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); folder(pathInput.value, list, pathInput, result); } },
       el('label', { for: 'folder' }, t('import.folder')), pathInput, el('button', { type: 'submit' }, t('import.open'))),
-    list, result,
-    el('p', { class: 'note' }, t('import.note')));
+    list,
+    el('div', { class: 'row check' }, acceptBox, el('label', { for: 'accept-dropbox' }, t('import.accept'))),
+    result,
+    el('p', { class: 'note' }, t('import.note')),
+    el('p', { class: 'note' }, t('import.dropbox')));
   await folder(lastFolder, list, pathInput, result);
 }
 

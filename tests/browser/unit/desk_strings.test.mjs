@@ -23,9 +23,9 @@ function usedKeys() {
   // Keys made from a value: every value they can take.
   for (const s of ['new', 'in-review', 'verified', 'rejected', 'published', 'follow-up']) keys.add(`status.${s}`);
   for (const s of ['id', 'received', 'status', 'place', 'size']) keys.add(`sort.${s}`);
-  for (const k of ['status', 'tag', 'untag', 'note', 'assign', 'reply']) keys.add(`kind.${k}`);
+  for (const k of ['status', 'tag', 'untag', 'note', 'assign', 'reply', 'delete']) keys.add(`kind.${k}`);
   for (const m of ['stripped', 'kept', 'none']) keys.add(`files.meta-${m}`);
-  for (const w of ['reply', 'extract', 'import', 'replies', 'retire', 'rewrap', 'revoke']) {
+  for (const w of ['reply', 'extract', 'import', 'replies', 'retire', 'rewrap', 'revoke', 'delete', 'backup']) {
     keys.add(`${w}.ok`);
     keys.add(`${w}.failed`);
   }
