@@ -24,7 +24,7 @@ def main():
     root = tmpdir("vault-args")
     try:
         org, bundle = drop_box(root, ("alice", "bob"), ["ARGS-ONE", "ARGS-TWO"])
-        v = new_vault(root, org, ("alice",))
+        v = new_vault(os.path.join(root, "vault"), org, ("alice",))
         v("import", bundle)
         count = os.path.join(root, "kdf-count")
         env = dict(os.environ, LD_PRELOAD=KDFCOUNT, MLV_KDF_COUNT_FILE=count,

@@ -30,7 +30,7 @@ def main():
     root = tmpdir("vault-backup")
     try:
         org, bundle = drop_box(root, ("alice",), ["BACKUP-ONE the guard's name", "BACKUP-TWO cell 9"])
-        v = new_vault(root, org, ("alice",))
+        v = new_vault(os.path.join(root, "vault"), org, ("alice",))
         v("import", bundle)
         v("note", "1", "BACKUP-NOTE-BEFORE lawyer called")
         backup = os.path.join(root, "usb", "vault.backup")

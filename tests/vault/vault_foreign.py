@@ -48,7 +48,7 @@ def main():
         check(fp_ours is not None and re.fullmatch(r"[0-9a-f]{4}( [0-9a-f]{4}){7}", fp_ours) is not None,
               f"an export bundle names its drop-box by its organisation key's fingerprint: {fp_ours}")
         check(fp_ours != fp_theirs, "two organisations, two fingerprints")
-        v = new_vault(root, org, ("alice",))
+        v = new_vault(os.path.join(root, "vault"), org, ("alice",))
 
         p = v("import", ours)
         check(fp_ours in p.stdout and "now takes bundles" in p.stdout, f"the first import pins the drop-box: {p.stdout}")

@@ -134,7 +134,7 @@ def main():
          "32 lowercase hex"),
         ("orphan chunk", b("orphan", lambda db: db.execute(
             "INSERT INTO chunks VALUES ('00000000000000000000000000000000', 0, x'00')")), "no submission"),
-        ("tables without STRICT", b("notstrict", lambda db: rebuilt(db, lambda: NOT_STRICT)), "tables"),
+        ("tables without STRICT", b("notstrict", lambda db: rebuilt(db, lambda: NOT_STRICT)), "layout"),
         ("duplicated rows", b("dups", lambda db: (rebuilt(db, lambda: NO_KEYS), db.execute(
             "INSERT INTO submissions SELECT * FROM submissions LIMIT 1"))), "layout"),
         ("bad receipt text", b("receipt", lambda db: db.execute("UPDATE submissions SET receipt = 'x'")), "receipt"),

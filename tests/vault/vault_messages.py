@@ -63,7 +63,7 @@ def main():
         with open(big, "wb") as f:
             f.write(os.urandom(24 << 20))
         org, bundle = drop_box(os.path.join(root, "box"), ("alice",), ["MESSAGES-ONE", "MESSAGES-TWO"])
-        v = new_vault(root, org, ("alice",))
+        v = new_vault(os.path.join(root, "vault"), org, ("alice",))
 
         # -- the messages in the code
         literals = message_literals()

@@ -33,7 +33,7 @@ def main():
     root = tmpdir("vault-text")
     try:
         org, bundle = drop_box(root, ("alice",), MESSAGES)
-        v = new_vault(root, org, ("alice",))
+        v = new_vault(os.path.join(root, "vault"), org, ("alice",))
         v("import", bundle)
 
         def rows(out):
