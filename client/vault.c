@@ -322,7 +322,9 @@ int mlv_vault_reload_keys(mlv_vault *v)
         goto out;
     }
     for (size_t i = 0; i < v->nrows; i++) {
-        if (strcmp(v->rows[i].name, editor) == 0)
+        /* The same name for another key (removed, then added again) is not ours. */
+        if (strcmp(v->rows[i].name, editor) == 0 && mine != NULL &&
+            sodium_memcmp(v->rows[i].pk, mine->pk, sizeof mine->pk) == 0)
             v->editor = v->rows[i].name;
     }
     /* The vault may have been re-keyed meanwhile (a key removed): the key

@@ -233,8 +233,12 @@ mlv_vdb_status mlv_vdb_check(const char *path, mlv_vdb_census *out, char reason[
     int ok;
 
     memset(out, 0, sizeof *out);
-    if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        mlv_vdb_i_reason(reason, "cannot read '%s': %s", path, errno != 0 ? strerror(errno) : "not a file");
+    if (lstat(path, &sb) != 0) {
+        mlv_vdb_i_reason(reason, "cannot read '%s': %s", path, strerror(errno));
+        return MLV_VDB_ERROR;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        mlv_vdb_i_reason(reason, "'%s' is not a file", path);
         return MLV_VDB_ERROR;
     }
     if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
